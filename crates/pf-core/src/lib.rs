@@ -1,3 +1,26 @@
-pub fn hello() -> f64 { tch::Tensor::from_slice(&[1.0f32, 2.0]).sum(tch::Kind::Float).double_value(&[]) }
-#[test]
-fn t() { assert_eq!(hello(), 3.0); }
+//! pf-core: the mathematical floor of pflow.
+//!
+//! One time axis everywhere: t = 0 is data, t = 1 is the prior/source, and
+//! x_t = α(t) x₀ + σ(t) ε. One tensor type: `tch::Tensor` batches of shape [N, D]. Scalar maths
+//! (schedules, step-size control) is plain `f64`.
+//!
+//! - [`path`]: Gaussian paths / noise schedules (VP linear and cosine, sub-VP, VE, seed 004's
+//!   conditional paths, discrete DDPM) and the SDE view ([`sde`]).
+//! - [`param`]: conversions between ε, score, x₀ and velocity predictions.
+//! - [`target`]: target distributions; [`oracle`]: exact scores/log-densities of Gaussian
+//!   mixtures under any path.
+//! - [`ode`]: Euler, Heun, RK4, Dormand–Prince 5(4) and Euler–Maruyama steps on tensors.
+//! - [`metrics`]: sample-based distances and funnel diagnostics.
+//! - The seams: [`field::ScoreField`], [`field::VelocityField`], [`path::GaussianPath`],
+//!   [`target::Target`], [`ratio::DensityRatio`].
+
+pub mod device;
+pub mod error;
+pub mod field;
+pub mod param;
+pub mod path;
+pub mod ratio;
+pub mod sde;
+pub mod target;
+
+pub use error::{Error, Result};

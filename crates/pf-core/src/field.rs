@@ -1,0 +1,79 @@
+//! The seams for fields: a score field s(x, t) = ∇ₓ log p_t(x) and a velocity field v(x, t).
+//!
+//! Time runs t = 0 (data) to t = 1 (prior/source) everywhere in pflow. Shapes: `x` is [N, D];
+//! `t` is [N, 1], or [1, 1] meaning one time for the whole batch (broadcast). Both return [N, D].
+//! Analytic oracles, networks wrapped by a parameterisation, and closures all implement them, so
+//! a sampler never knows what it is driving.
+//!
+//! ```
+//! use pf_core::field::{FnScore, ScoreField};
+//! use tch::{Kind, Tensor};
+//! // the score of N(0, I) is -x, at every t
+//! let s = FnScore(|x: &Tensor, _t: &Tensor| -x);
+//! let x = Tensor::ones([4, 2], (Kind::Float, tch::Device::Cpu));
+//! let t = Tensor::zeros([1, 1], (Kind::Float, tch::Device::Cpu));
+//! assert_eq!(s.score(&x, &t).sum(Kind::Float).double_value(&[]), -8.0);
+//! ```
+
+use tch::Tensor;
+
+/// s(x, t) = ∇ₓ log p_t(x). Shapes: x [N, D], t [N, 1] or [1, 1] → [N, D].
+pub trait ScoreField {
+    fn score(&self, x: &Tensor, t: &Tensor) -> Tensor;
+}
+
+/// v(x, t), the velocity that transports p_t in time. With t = 0 data and t = 1 prior, a sample is
+/// drawn by integrating dx/dt = v(x, t) from t = 1 down to t = 0.
+/// Shapes: x [N, D], t [N, 1] or [1, 1] → [N, D].
+pub trait VelocityField {
+    fn velocity(&self, x: &Tensor, t: &Tensor) -> Tensor;
+}
+
+/// A closure as a score field.
+pub struct FnScore<F>(pub F);
+impl<F: Fn(&Tensor, &Tensor) -> Tensor> ScoreField for FnScore<F> {
+    fn score(&self, x: &Tensor, t: &Tensor) -> Tensor {
+        (self.0)(x, t)
+    }
+}
+
+/// A closure as a velocity field.
+pub struct FnVelocity<F>(pub F);
+impl<F: Fn(&Tensor, &Tensor) -> Tensor> VelocityField for FnVelocity<F> {
+    fn velocity(&self, x: &Tensor, t: &Tensor) -> Tensor {
+        (self.0)(x, t)
+    }
+}
+
+impl<S: ScoreField + ?Sized> ScoreField for &S {
+    fn score(&self, x: &Tensor, t: &Tensor) -> Tensor {
+        (**self).score(x, t)
+    }
+}
+impl<S: ScoreField + ?Sized> ScoreField for Box<S> {
+    fn score(&self, x: &Tensor, t: &Tensor) -> Tensor {
+        (**self).score(x, t)
+    }
+}
+impl<V: VelocityField + ?Sized> VelocityField for &V {
+    fn velocity(&self, x: &Tensor, t: &Tensor) -> Tensor {
+        (**self).velocity(x, t)
+    }
+}
+impl<V: VelocityField + ?Sized> VelocityField for Box<V> {
+    fn velocity(&self, x: &Tensor, t: &Tensor) -> Tensor {
+        (**self).velocity(x, t)
+    }
+}
+
+/// ∇ₓ f(x) by autograd for a per-sample scalar function f: [N, D] → [N] (e.g. a log-density).
+/// Rows are independent, so one backward pass of Σᵢ f(xᵢ) gives every row its own gradient.
+/// Works under an outer `no_grad` (gradients are switched on locally). Returns a detached [N, D].
+pub fn autograd_grad(x: &Tensor, f: impl Fn(&Tensor) -> Tensor) -> Tensor {
+    tch::with_grad(|| {
+        let xg = x.detach().set_requires_grad(true);
+        let y = f(&xg).sum(xg.kind());
+        let g = Tensor::run_backward(&[y], &[&xg], false, false);
+        g.into_iter().next().expect("one gradient").detach()
+    })
+}
