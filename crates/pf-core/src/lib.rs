@@ -17,6 +17,8 @@
 pub mod device;
 pub mod error;
 pub mod field;
+pub mod ode;
+pub mod oracle;
 pub mod param;
 pub mod path;
 pub mod ratio;

@@ -91,32 +91,37 @@ pub trait GaussianPath: Send + Sync {
     }
 }
 
-impl<P: GaussianPath + ?Sized> GaussianPath for &P {
-    fn name(&self) -> String {
-        (**self).name()
-    }
-    fn coeffs(&self, t: f64) -> Coeffs {
-        (**self).coeffs(t)
-    }
-    fn coeffs_t(&self, t: &Tensor) -> CoeffsT {
-        (**self).coeffs_t(t)
-    }
-    fn t_max(&self) -> f64 {
-        (**self).t_max()
-    }
-    fn drift_coef(&self, t: f64) -> f64 {
-        (**self).drift_coef(t)
-    }
-    fn diffusion_sq(&self, t: f64) -> f64 {
-        (**self).diffusion_sq(t)
-    }
-    fn diffusion_sq_t(&self, t: &Tensor) -> Tensor {
-        (**self).diffusion_sq_t(t)
-    }
-    fn prior_std(&self) -> f64 {
-        (**self).prior_std()
-    }
+macro_rules! forward_path {
+    ($($ty:ty),*) => {$(
+        impl<P: GaussianPath + ?Sized> GaussianPath for $ty {
+            fn name(&self) -> String {
+                (**self).name()
+            }
+            fn coeffs(&self, t: f64) -> Coeffs {
+                (**self).coeffs(t)
+            }
+            fn coeffs_t(&self, t: &Tensor) -> CoeffsT {
+                (**self).coeffs_t(t)
+            }
+            fn t_max(&self) -> f64 {
+                (**self).t_max()
+            }
+            fn drift_coef(&self, t: f64) -> f64 {
+                (**self).drift_coef(t)
+            }
+            fn diffusion_sq(&self, t: f64) -> f64 {
+                (**self).diffusion_sq(t)
+            }
+            fn diffusion_sq_t(&self, t: &Tensor) -> Tensor {
+                (**self).diffusion_sq_t(t)
+            }
+            fn prior_std(&self) -> f64 {
+                (**self).prior_std()
+            }
+        }
+    )*};
 }
+forward_path!(&P, Box<P>, std::sync::Arc<P>);
 
 #[cfg(test)]
 pub(crate) mod tests {
