@@ -81,8 +81,19 @@ impl<T: Target + ?Sized> Target for Box<T> {
     }
 }
 
+mod funnel;
 mod gmm;
+mod neal_funnel;
+mod ring;
+mod scurve;
+pub mod special;
+mod swiss_roll;
+pub use funnel::Funnel;
 pub use gmm::{GaussianMixture, MixTensors, Pieces};
+pub use neal_funnel::NealFunnel;
+pub use ring::{Ring, RING_WIDTH};
+pub use scurve::SCurve;
+pub use swiss_roll::SwissRoll;
 
 #[cfg(test)]
 pub(crate) mod tests;
