@@ -77,3 +77,23 @@ pub fn autograd_grad(x: &Tensor, f: impl Fn(&Tensor) -> Tensor) -> Tensor {
         g.into_iter().next().expect("one gradient").detach()
     })
 }
+
+/// A target's own score ∇ₓ log p(x) as a (time-independent) score field: analytic where the
+/// target has one, autograd of `log_prob` otherwise.
+///
+/// Panics if the target has neither (check [`crate::target::Target::score`] first).
+pub struct TargetScore<'a>(pub &'a dyn crate::target::Target);
+impl ScoreField for TargetScore<'_> {
+    fn score(&self, x: &Tensor, _t: &Tensor) -> Tensor {
+        self.0.score(x).expect("TargetScore needs a target with a score or log_prob")
+    }
+}
+
+/// The score of a log-density by autograd: s(x) = ∇ₓ log p(x) (seed 003's `create_grad_func`).
+/// The closure maps [N, D] to per-row log-densities [N] (unnormalised is fine).
+pub struct AutogradScore<F>(pub F);
+impl<F: Fn(&Tensor) -> Tensor> ScoreField for AutogradScore<F> {
+    fn score(&self, x: &Tensor, _t: &Tensor) -> Tensor {
+        autograd_grad(x, &self.0)
+    }
+}

@@ -1,0 +1,116 @@
+//! Discrete DDPM sampling with a noise predictor ε̂(x, t), t = (k + 1)/T on pflow's axis.
+//!
+//! Ancestral (Ho et al. 2020, Algorithm 2), for k = T−1 … 0:
+//!   x ← (x − β_k/√(1 − ᾱ_k) ε̂) / √α_k + √β_k z,  z ~ N(0, I) for k > 0, z = 0 at k = 0.
+//! DDIM (Song, Meng & Ermon 2021) with η = 0 on a sub-sequence k_S > … > k_1 of the steps:
+//!   x̂₀ = (x − √(1 − ᾱ_k) ε̂)/√ᾱ_k,  x ← √ᾱ_{k'} x̂₀ + √(1 − ᾱ_{k'}) ε̂  (ᾱ after the last step = 1).
+
+use crate::trajectory::{Guard, Recorder};
+use crate::{Error, Result, SampleOut};
+use pf_core::path::DdpmSchedule;
+use tch::Tensor;
+
+/// A noise predictor ε̂(x, t): x [N, D], t [1, 1] → [N, D].
+pub type EpsFn<'a> = &'a dyn Fn(&Tensor, &Tensor) -> Tensor;
+
+/// Which DDPM sampler.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DdpmMethod {
+    Ancestral,
+    /// DDIM with η = 0 over `steps` evenly spaced steps of the schedule.
+    Ddim {
+        steps: usize,
+    },
+}
+
+/// DDPM sampling settings.
+#[derive(Clone, Debug)]
+pub struct Ddpm {
+    pub method: DdpmMethod,
+    pub record: Option<usize>,
+    pub record_particles: Option<usize>,
+    pub guard: Guard,
+}
+
+impl Default for Ddpm {
+    fn default() -> Self {
+        Self {
+            method: DdpmMethod::Ancestral,
+            record: None,
+            record_particles: None,
+            guard: Guard::default(),
+        }
+    }
+}
+
+impl Ddpm {
+    /// Samples from `x_init` ~ N(0, I) at step T−1 down to data.
+    pub fn run(&self, sched: &DdpmSchedule, eps: EpsFn, x_init: &Tensor) -> Result<SampleOut> {
+        let big_t = sched.steps();
+        let ks: Vec<usize> = match self.method {
+            DdpmMethod::Ancestral => (0..big_t).rev().collect(),
+            DdpmMethod::Ddim { steps } => {
+                if steps == 0 || steps > big_t {
+                    return Err(Error::invalid(
+                        "ddim_steps",
+                        steps,
+                        &format!("must be in 1..={big_t}"),
+                    ));
+                }
+                let mut ks: Vec<usize> = (0..steps)
+                    .map(|i| ((i * big_t) / steps + big_t / steps - 1).min(big_t - 1))
+                    .collect();
+                ks.dedup();
+                ks.reverse();
+                ks
+            }
+        };
+        let mut x = x_init.shallow_clone();
+        let mut tb = Tensor::zeros([1, 1], (x.kind(), x.device()));
+        let mut rec = Recorder::new(self.record, self.record_particles);
+        rec.offer(0, 1.0, &x, false);
+        let name = match self.method {
+            DdpmMethod::Ancestral => "ddpm",
+            DdpmMethod::Ddim { .. } => "ddim",
+        };
+        tch::no_grad(|| -> Result<()> {
+            for (i, &k) in ks.iter().enumerate() {
+                let _ = tb.fill_(sched.time(k));
+                let e = eps(&x, &tb);
+                let ab = sched.alpha_bars[k];
+                match self.method {
+                    DdpmMethod::Ancestral => {
+                        let (a, b) = (sched.alphas[k], sched.betas[k]);
+                        x = (&x - e * (b / (1.0 - ab).sqrt())) / a.sqrt();
+                        if k > 0 {
+                            x += x.randn_like() * b.sqrt();
+                        }
+                    }
+                    DdpmMethod::Ddim { .. } => {
+                        let ab_next = ks.get(i + 1).map_or(1.0, |&kn| sched.alpha_bars[kn]);
+                        let x0 = (&x - &e * (1.0 - ab).sqrt()) / ab.sqrt();
+                        x = x0 * ab_next.sqrt() + e * (1.0 - ab_next).sqrt();
+                    }
+                }
+                let last = i + 1 == ks.len();
+                let t_next = if k == 0 { 0.0 } else { sched.time(k - 1) };
+                rec.offer(i + 1, t_next, &x, last);
+                self.guard.check(
+                    &x,
+                    name,
+                    i + 1,
+                    t_next,
+                    "check the noise predictor (train longer or lower the lr)",
+                    last,
+                )?;
+            }
+            Ok(())
+        })?;
+        Ok(SampleOut {
+            x,
+            trajectory: rec.finish(),
+            nfe: ks.len(),
+            acceptance: None,
+        })
+    }
+}

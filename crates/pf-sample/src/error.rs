@@ -1,0 +1,38 @@
+//! The error type of pf-sample.
+
+/// What can go wrong while sampling.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Core(#[from] pf_core::Error),
+    /// NaN or Inf in the particles: names the method, step and time, and the knob to turn.
+    #[error("{method}: non-finite particles at step {step} (t = {t:.5}); {hint}")]
+    NonFinite {
+        method: String,
+        step: usize,
+        t: f64,
+        hint: String,
+    },
+    /// An option outside its allowed range.
+    #[error("invalid {key} = {value}: {msg}")]
+    Invalid {
+        key: String,
+        value: String,
+        msg: String,
+    },
+    #[error(transparent)]
+    Torch(#[from] tch::TchError),
+}
+
+/// pf-sample's result alias.
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl Error {
+    pub(crate) fn invalid(key: &str, value: impl std::fmt::Display, msg: &str) -> Self {
+        Error::Invalid {
+            key: key.into(),
+            value: value.to_string(),
+            msg: msg.into(),
+        }
+    }
+}

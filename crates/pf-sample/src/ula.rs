@@ -1,0 +1,111 @@
+//! The unadjusted Langevin algorithm (seeds 001, 003):
+//! x ← x + η ⊙ ∇log p(x) + √(2η) ⊙ ξ, ξ ~ N(0, I), with a per-dimension step η.
+//!
+//! Its stationary law is p only as η → 0: on N(0, 1) it is N(0, 1/(1 − η/2)). The optional
+//! separate noise scale τ (x ← x + η ⊙ s + √(2τ) ⊙ ξ) is seed 001's tempered form; with τ ≠ η it
+//! is **not** ULA and targets a tempered density (p^(η/τ) for small steps).
+
+use crate::init::Init;
+use crate::trajectory::{Guard, Recorder};
+use crate::{Error, Result, SampleOut};
+use pf_core::field::ScoreField;
+use tch::{Device, Kind, Tensor};
+
+/// ULA settings.
+#[derive(Clone, Debug)]
+pub struct Ula {
+    pub steps: usize,
+    /// Step size η, one per dimension or one for all.
+    pub eta: Vec<f64>,
+    /// Seed 001's separate noise scale τ (None: τ = η, i.e. ULA).
+    pub noise_scale: Option<Vec<f64>>,
+    pub record: Option<usize>,
+    pub record_particles: Option<usize>,
+    pub guard: Guard,
+}
+
+impl Default for Ula {
+    fn default() -> Self {
+        Self {
+            steps: 1000,
+            eta: vec![1e-2],
+            noise_scale: None,
+            record: None,
+            record_particles: None,
+            guard: Guard::default(),
+        }
+    }
+}
+
+pub(crate) fn per_dim(key: &str, v: &[f64], dim: usize, device: Device) -> Result<Tensor> {
+    if v.len() != 1 && v.len() != dim {
+        return Err(Error::invalid(
+            key,
+            format!("{v:?}"),
+            &format!("needs 1 or {dim} values"),
+        ));
+    }
+    if v.iter().any(|e| !(*e > 0.0 && e.is_finite())) {
+        return Err(Error::invalid(
+            key,
+            format!("{v:?}"),
+            "must be finite and > 0",
+        ));
+    }
+    Ok(Tensor::from_slice(v).to_kind(Kind::Float).to_device(device))
+}
+
+impl Ula {
+    /// Runs ULA on `n` particles of dimension `dim` started from `init`, driven by `score`
+    /// (evaluated at t = 0; any [`ScoreField`] works, e.g. a target's analytic score or
+    /// autograd of a log-density).
+    pub fn run(
+        &self,
+        score: &dyn ScoreField,
+        init: &Init,
+        n: usize,
+        dim: usize,
+        device: Device,
+    ) -> Result<SampleOut> {
+        if self.steps == 0 {
+            return Err(Error::invalid("steps", 0, "must be ≥ 1"));
+        }
+        let eta = per_dim("eta", &self.eta, dim, device)?;
+        let tau = per_dim(
+            "noise_scale",
+            self.noise_scale.as_deref().unwrap_or(&self.eta),
+            dim,
+            device,
+        )?;
+        let noise_std = (tau * 2.0).sqrt();
+        let mut x = init.draw(n, dim, device)?;
+        let t0 = Tensor::zeros([1, 1], (Kind::Float, device));
+        let mut xi = x.empty_like();
+        let mut rec = Recorder::new(self.record, self.record_particles);
+        rec.offer(0, 0.0, &x, false);
+        tch::no_grad(|| -> Result<()> {
+            for k in 1..=self.steps {
+                let s = score.score(&x, &t0);
+                let _ = x.addcmul_(&s, &eta);
+                let _ = xi.normal_(0.0, 1.0);
+                let _ = x.addcmul_(&xi, &noise_std);
+                rec.offer(k, 0.0, &x, k == self.steps);
+                self.guard.check(
+                    &x,
+                    "ula",
+                    k,
+                    0.0,
+                    "lower eta (the step size)",
+                    k == self.steps,
+                )?;
+            }
+            Ok(())
+        })?;
+        Ok(SampleOut {
+            x,
+            trajectory: rec.finish(),
+            nfe: self.steps,
+            acceptance: None,
+        })
+    }
+}
