@@ -81,6 +81,8 @@ impl<T: Target + ?Sized> Target for Box<T> {
     }
 }
 
+mod config;
+mod data_file;
 mod funnel;
 mod gmm;
 mod neal_funnel;
@@ -88,6 +90,8 @@ mod ring;
 mod scurve;
 pub mod special;
 mod swiss_roll;
+pub use config::TargetConfig;
+pub use data_file::DataFile;
 pub use funnel::Funnel;
 pub use gmm::{GaussianMixture, MixTensors, Pieces};
 pub use neal_funnel::NealFunnel;
