@@ -10,6 +10,19 @@ fn main() {
         return;
     };
     let dir = std::fs::canonicalize(&dir).unwrap_or_else(|_| dir.clone().into());
+    // The libtorch version, for `pf info`: a pip wheel has torch/version.py, a C++ distribution
+    // has build-version.
+    let root = dir.parent().map(|p| p.to_path_buf()).unwrap_or_default();
+    let version = std::fs::read_to_string(root.join("version.py"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("__version__ = ").map(|v| v.trim_matches(|c| c == '\'' || c == '"').to_string()))
+        })
+        .or_else(|| std::fs::read_to_string(root.join("build-version")).ok().map(|s| s.trim().to_string()))
+        .unwrap_or_else(|| "unknown".into());
+    println!("cargo:rustc-env=PFLOW_LIBTORCH_VERSION={version}");
+    println!("cargo:rustc-env=PFLOW_LIBTORCH_DIR={}", dir.display());
     println!("cargo:rustc-link-arg=-Wl,-rpath,{}", dir.display());
     if dir.join("libtorch_cuda.so").exists() {
         println!("cargo:rustc-link-arg=-Wl,--no-as-needed");

@@ -1,1 +1,48 @@
-fn main() {}
+//! `pf`: the pflow command line. Parse, set up logging, threads and the device, then hand over to
+//! one subcommand module. The maths lives in the crates.
+
+mod cli;
+mod info;
+
+use anyhow::Result;
+use clap::Parser;
+use cli::{Cli, Command};
+use tracing_subscriber::EnvFilter;
+
+fn main() {
+    let cli = Cli::parse();
+    init_logging(cli.global.verbose);
+    if let Err(e) = run(cli) {
+        eprintln!("error: {}", one_line(&e));
+        std::process::exit(1);
+    }
+}
+
+/// The error and its causes on one line: "context: cause: cause".
+fn one_line(e: &anyhow::Error) -> String {
+    e.chain().map(|c| c.to_string()).collect::<Vec<_>>().join(": ")
+}
+
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).try_init();
+}
+
+fn run(cli: Cli) -> Result<()> {
+    let g = &cli.global;
+    if let Some(n) = g.threads {
+        anyhow::ensure!(n >= 1, "--threads must be ≥ 1, got {n}");
+        tch::set_num_threads(n as i32);
+    }
+    let device = pf_core::device::select_device(&g.device)?;
+    tracing::info!(device = %pf_core::device::device_name(device), "device selected");
+    match cli.command {
+        Command::Info => info::run(device),
+    }
+}

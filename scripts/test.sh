@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# pflow's whole test suite, as CI runs it (.ci/run calls exactly this).
+#   libtorch setup → fmt → clippy → each crate built on its own → all tests → smoke run of the
+#   main job in quick mode.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "libtorch"
+PFLOW_PYTHON="$(scripts/setup-libtorch.sh)"
+export PFLOW_PYTHON
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy (-D warnings)"
+cargo clippy --workspace --all-targets -- -D warnings
+
+for p in pf-core pf-nets pf-train pf-sample pf-viz pf; do
+  step "cargo build -p $p (alone)"
+  cargo build -p "$p"
+done
+
+step "cargo test --workspace"
+cargo test --workspace
+
+step "smoke: the main job in quick mode"
+out="$(mktemp -d)"
+trap 'rm -rf "$out"' EXIT
+cargo run -p pf -- info
