@@ -33,4 +33,6 @@ pub struct Global {
 pub enum Command {
     /// Versions, the device chosen, CUDA availability and thread count.
     Info,
+    /// Time one workload (the seeds' sizes by default) and print one JSON line.
+    Bench(crate::bench::BenchArgs),
 }

@@ -1,6 +1,7 @@
 //! `pf`: the pflow command line. Parse, set up logging, threads and the device, then hand over to
 //! one subcommand module. The maths lives in the crates.
 
+mod bench;
 mod cli;
 mod info;
 
@@ -44,5 +45,6 @@ fn run(cli: Cli) -> Result<()> {
     tracing::info!(device = %pf_core::device::device_name(device), "device selected");
     match cli.command {
         Command::Info => info::run(device),
+        Command::Bench(args) => bench::run(&args, device, g.seed),
     }
 }
