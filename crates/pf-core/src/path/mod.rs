@@ -9,6 +9,7 @@
 //! which gives VP (f = −β/2, g² = β), sub-VP (g² = β(1 − e^{−2∫β})) and VE (f = 0, g² = dσ²/dt).
 
 mod conditional;
+mod config;
 mod ddpm;
 mod sub_vp;
 mod ve_geometric;
@@ -16,6 +17,7 @@ mod vp_cosine;
 mod vp_linear;
 
 pub use conditional::{CondPath, CondSigma};
+pub use config::PathConfig;
 pub use ddpm::DdpmSchedule;
 pub use sub_vp::SubVp;
 pub use ve_geometric::VeGeometric;
