@@ -1,0 +1,95 @@
+//! Exponential moving average of the weights: after every optimiser step,
+//!   θ̄ ← d θ̄ + (1 − d) θ   (in place, `lerp_`, under `no_grad`),
+//! with θ̄ initialised to the initial weights. Sampling from θ̄ is usually better than from θ.
+
+use crate::{Error, Result};
+use std::collections::HashMap;
+use std::path::Path;
+use tch::Tensor;
+
+/// EMA shadows of named parameters.
+#[derive(Debug)]
+pub struct Ema {
+    decay: f64,
+    names: Vec<String>,
+    shadows: Vec<Tensor>,
+}
+
+impl Ema {
+    /// Shadows initialised to copies of `params`.
+    pub fn new(names: &[String], params: &[Tensor], decay: f64) -> Self {
+        let shadows = tch::no_grad(|| params.iter().map(|p| p.detach().copy()).collect());
+        Self {
+            decay,
+            names: names.to_vec(),
+            shadows,
+        }
+    }
+
+    pub fn decay(&self) -> f64 {
+        self.decay
+    }
+    pub fn shadows(&self) -> &[Tensor] {
+        &self.shadows
+    }
+
+    /// θ̄ ← d θ̄ + (1 − d) θ.
+    pub fn update(&mut self, params: &[Tensor]) {
+        tch::no_grad(|| {
+            for (s, p) in self.shadows.iter_mut().zip(params) {
+                let _ = s.lerp_(p, 1.0 - self.decay);
+            }
+        });
+    }
+
+    /// Copies the shadows into `params` (e.g. before sampling).
+    pub fn copy_to(&self, params: &mut [Tensor]) {
+        tch::no_grad(|| {
+            for (p, s) in params.iter_mut().zip(&self.shadows) {
+                p.copy_(s);
+            }
+        });
+    }
+
+    /// The shadows as named tensors `ema.<name>` (shallow clones).
+    pub fn state(&self) -> Vec<(String, Tensor)> {
+        self.names
+            .iter()
+            .zip(&self.shadows)
+            .map(|(n, s)| (format!("ema.{n}"), s.shallow_clone()))
+            .collect()
+    }
+
+    /// Restores the shadows from `ema.<name>` tensors (strict; `file` names the source).
+    pub fn load_state(&mut self, named: &HashMap<String, Tensor>, file: &Path) -> Result<()> {
+        let mut pairs = Vec::new();
+        for (n, dst) in self.names.iter().zip(&self.shadows) {
+            let key = format!("ema.{n}");
+            let src = named.get(&key).ok_or_else(|| {
+                Error::checkpoint(
+                    file,
+                    format!(
+                        "tensor `{key}` is missing (was the run trained without train.ema_decay?)"
+                    ),
+                )
+            })?;
+            if src.size() != dst.size() {
+                return Err(Error::checkpoint(
+                    file,
+                    format!(
+                        "tensor `{key}` has shape {:?} in the checkpoint but {:?} here",
+                        src.size(),
+                        dst.size()
+                    ),
+                ));
+            }
+            pairs.push((dst.shallow_clone(), src));
+        }
+        tch::no_grad(|| {
+            for (mut dst, src) in pairs {
+                dst.copy_(&src.to_device(dst.device()).to_kind(dst.kind()));
+            }
+        });
+        Ok(())
+    }
+}
