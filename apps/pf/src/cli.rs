@@ -33,6 +33,20 @@ pub struct Global {
 pub enum Command {
     /// Versions, the device chosen, CUDA availability and thread count.
     Info,
+    /// Run one experiment config into a run directory.
+    Run {
+        /// The experiment config (TOML).
+        config: std::path::PathBuf,
+        #[command(flatten)]
+        args: crate::commands::RunArgs,
+    },
+    /// Run every method on one target (default: seed 001's funnel) and write report.md.
+    Compare {
+        /// An experiment config (default: the built-in funnel comparison).
+        config: Option<std::path::PathBuf>,
+        #[command(flatten)]
+        args: crate::commands::RunArgs,
+    },
     /// Time one workload (the seeds' sizes by default) and print one JSON line.
     Bench(crate::bench::BenchArgs),
 }

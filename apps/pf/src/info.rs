@@ -6,11 +6,29 @@ use tch::{Cuda, Device};
 pub fn run(device: Device) -> Result<()> {
     println!("pflow      {}", env!("CARGO_PKG_VERSION"));
     println!("tch        {}", TCH_VERSION);
-    println!("libtorch   {} ({})", env!("PFLOW_LIBTORCH_VERSION"), env!("PFLOW_LIBTORCH_DIR"));
+    println!(
+        "libtorch   {} ({})",
+        env!("PFLOW_LIBTORCH_VERSION"),
+        env!("PFLOW_LIBTORCH_DIR")
+    );
     println!("device     {}", pf_core::device::device_name(device));
-    println!("cuda       {}", if Cuda::is_available() { "available" } else { "not available" });
+    println!(
+        "cuda       {}",
+        if Cuda::is_available() {
+            "available"
+        } else {
+            "not available"
+        }
+    );
     println!("cuda devs  {}", Cuda::device_count());
-    println!("cudnn      {}", if Cuda::cudnn_is_available() { "available" } else { "not available" });
+    println!(
+        "cudnn      {}",
+        if Cuda::cudnn_is_available() {
+            "available"
+        } else {
+            "not available"
+        }
+    );
     println!("threads    {} intra-op", tch::get_num_threads());
     Ok(())
 }
@@ -22,8 +40,12 @@ const TCH_VERSION: &str = "0.24.0";
 mod tests {
     #[test]
     fn tch_version_matches_lockfile() {
-        let lock = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../Cargo.lock")).unwrap();
-        let i = lock.find("name = \"tch\"\nversion = \"").expect("tch in Cargo.lock");
+        let lock =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../Cargo.lock"))
+                .unwrap();
+        let i = lock
+            .find("name = \"tch\"\nversion = \"")
+            .expect("tch in Cargo.lock");
         let v = &lock[i + 23..];
         assert_eq!(&v[..v.find('"').unwrap()], super::TCH_VERSION);
     }

@@ -3,7 +3,12 @@
 
 mod bench;
 mod cli;
+mod commands;
+mod config;
 mod info;
+mod overrides;
+mod quick;
+mod run;
 
 use anyhow::Result;
 use clap::Parser;
@@ -21,7 +26,10 @@ fn main() {
 
 /// The error and its causes on one line: "context: cause: cause".
 fn one_line(e: &anyhow::Error) -> String {
-    e.chain().map(|c| c.to_string()).collect::<Vec<_>>().join(": ")
+    e.chain()
+        .map(|c| c.to_string())
+        .collect::<Vec<_>>()
+        .join(": ")
 }
 
 fn init_logging(verbose: u8) {
@@ -32,7 +40,11 @@ fn init_logging(verbose: u8) {
         _ => "trace",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
 }
 
 fn run(cli: Cli) -> Result<()> {
@@ -46,5 +58,9 @@ fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Info => info::run(device),
         Command::Bench(args) => bench::run(&args, device, g.seed),
+        Command::Run { config, args } => commands::run(&config, &args, device, g.seed),
+        Command::Compare { config, args } => {
+            commands::compare(config.as_deref(), &args, device, g.seed)
+        }
     }
 }

@@ -1,0 +1,69 @@
+//! `--quick`: every budget shrunk so a run finishes in well under a minute on 2 CPU cores.
+//! The shape of the experiment (methods, nets, paths) is kept; only sizes and step counts drop.
+
+use crate::config::{LikelihoodPoints, RunConfig, SamplerConfig};
+
+/// Caps applied by `--quick`.
+pub const PARTICLES: usize = 1000;
+pub const SAMPLER_STEPS: usize = 200;
+pub const TRAIN_STEPS: usize = 200;
+pub const DATASET: usize = 20_000;
+pub const MONOFLOW_ITERATIONS: usize = 300;
+pub const LIKELIHOOD_POINTS: usize = 400;
+pub const REFERENCE: usize = 2000;
+
+/// Shrinks every budget of `cfg` in place.
+pub fn shrink(cfg: &mut RunConfig) {
+    for m in &mut cfg.models {
+        let t = &mut m.train;
+        t.steps = Some(t.steps.map_or(TRAIN_STEPS, |s| s.min(TRAIN_STEPS)));
+        t.epochs = None;
+        t.log_every = t.log_every.min(50);
+        t.checkpoint_every = t.checkpoint_every.map(|c| c.min(TRAIN_STEPS));
+        t.batch_size = t.batch_size.min(512);
+        // an EMA with a long horizon would still hold the initial weights after so few steps
+        t.ema_decay = None;
+        m.dataset = m.dataset.map(|d| d.min(DATASET));
+    }
+    for s in &mut cfg.samplers {
+        let p = s.particles_mut();
+        *p = (*p).min(PARTICLES);
+        match s {
+            SamplerConfig::Ula { steps, record, .. }
+            | SamplerConfig::Mala { steps, record, .. }
+            | SamplerConfig::ReverseSde { steps, record, .. }
+            | SamplerConfig::Pc { steps, record, .. }
+            | SamplerConfig::PfOde { steps, record, .. }
+            | SamplerConfig::Flow { steps, record, .. }
+            | SamplerConfig::PathSde { steps, record, .. } => {
+                *steps = (*steps).min(SAMPLER_STEPS);
+                *record = record.map(|_| (*steps / 10).max(1));
+            }
+            SamplerConfig::Ddim { steps, .. } => *steps = (*steps).min(50),
+            SamplerConfig::Ddpm { .. } => {}
+            SamplerConfig::Monoflow {
+                iterations,
+                batch,
+                record,
+                ..
+            } => {
+                *iterations = (*iterations).min(MONOFLOW_ITERATIONS);
+                *batch = (*batch).min(PARTICLES);
+                *record = record.map(|_| MONOFLOW_ITERATIONS / 10);
+            }
+        }
+    }
+    if let Some(l) = &mut cfg.likelihood {
+        match &mut l.points {
+            LikelihoodPoints::Grid { n, .. } | LikelihoodPoints::Samples { n } => {
+                *n = (*n).min(LIKELIHOOD_POINTS)
+            }
+        }
+        l.heldout = l.heldout.min(LIKELIHOOD_POINTS);
+        l.rtol = l.rtol.max(1e-4);
+        l.atol = l.atol.max(1e-4);
+    }
+    cfg.output.reference = cfg.output.reference.min(REFERENCE);
+    cfg.output.gif_frames = cfg.output.gif_frames.min(20);
+    cfg.output.plot_particles = cfg.output.plot_particles.min(PARTICLES);
+}

@@ -1,0 +1,493 @@
+//! `pf run`: one experiment config in, one run directory out.
+//!
+//! The directory gets `config.toml` (resolved, every default filled in), one
+//! `samples_<name>.npy` per sampler (`samples.npy` = the first), `metrics.json` and
+//! `metrics.md` (against fresh target samples), figures (`*.png`), animations (`*.gif` for
+//! samplers with `record`), per trained model `checkpoint.safetensors` (+ `.json`),
+//! `model.safetensors` (plain weights, loadable by PyTorch) and `loss.csv` — at the top level for
+//! one model, under `models/<name>/` for several — and for likelihood runs `loglik.npy`.
+//! Every file is written to a temporary name and renamed.
+
+pub mod models;
+pub mod outputs;
+pub mod plots;
+pub mod samplers;
+
+use crate::config::{LikelihoodPoints, RunConfig};
+use anyhow::{Context, Result};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use models::Trained;
+use pf_core::metrics::{kl_estimate, report, MetricReport};
+use pf_core::target::Target;
+use pf_sample::likelihood::{Likelihood, Prior, Probe, Trace};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+use tch::{Device, Kind, Tensor};
+
+/// How to run.
+pub struct RunOpts {
+    pub out: PathBuf,
+    pub force: bool,
+    pub resume: bool,
+    pub device: Device,
+}
+
+/// One sampler's results.
+#[derive(Clone, Debug, Serialize)]
+pub struct SamplerResult {
+    pub label: String,
+    pub method: String,
+    pub particles: usize,
+    pub wall_s: f64,
+    pub nfe: usize,
+    pub acceptance: Option<f64>,
+    pub metrics: MetricReport,
+    /// Files written for it.
+    pub samples: String,
+    pub figure: Option<String>,
+    pub gif: Option<String>,
+}
+
+/// One trained model's summary.
+#[derive(Clone, Debug, Serialize)]
+pub struct ModelResult {
+    pub name: String,
+    pub loss: String,
+    pub steps: usize,
+    pub final_loss: Option<f64>,
+    pub wall_s: f64,
+    pub dir: String,
+}
+
+/// The likelihood's summary.
+#[derive(Clone, Debug, Serialize)]
+pub struct LikelihoodResult {
+    pub model: String,
+    pub points: usize,
+    pub nfe: usize,
+    pub wall_s: f64,
+    /// Max |log q − log p| over the points where the truth is known and p > 1e-4.
+    pub max_abs_err: Option<f64>,
+    /// NLL (nats) and bits/dim on held-out target samples.
+    pub nll: Option<f64>,
+    pub bits_per_dim: Option<f64>,
+    /// KL(p‖q) ± se on held-out target samples (normalised targets).
+    pub kl: Option<f64>,
+    pub kl_se: Option<f64>,
+}
+
+/// Everything `metrics.json` holds.
+#[derive(Clone, Debug, Serialize)]
+pub struct RunSummary {
+    pub name: Option<String>,
+    pub target: String,
+    pub seed: u64,
+    pub device: String,
+    pub reference: usize,
+    pub models: Vec<ModelResult>,
+    pub samplers: Vec<SamplerResult>,
+    pub likelihood: Option<LikelihoodResult>,
+}
+
+/// A stage spinner on stderr (hidden when stderr is not a terminal).
+pub fn stage(msg: String) -> ProgressBar {
+    let pb = ProgressBar::new_spinner();
+    if std::io::stderr().is_terminal() {
+        pb.set_draw_target(ProgressDrawTarget::stderr());
+        pb.set_style(
+            ProgressStyle::with_template("{spinner} [{elapsed_precise}] {msg}").expect("template"),
+        );
+        pb.enable_steady_tick(Duration::from_millis(200));
+    } else {
+        pb.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    pb.set_message(msg);
+    pb
+}
+
+/// A seed for stage `label` that depends only on the run seed and the label (so adding a
+/// sampler does not change the others' draws).
+pub fn stage_seed(seed: u64, label: &str) -> i64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ seed.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    for b in label.bytes() {
+        h = (h ^ b as u64).wrapping_mul(0x100_0000_01b3);
+    }
+    (h >> 1) as i64
+}
+
+/// Runs `cfg` into `opts.out` (already validated).
+pub fn execute(cfg: &RunConfig, opts: &RunOpts) -> Result<RunSummary> {
+    let dir = outputs::prepare_dir(&opts.out, opts.force || opts.resume)?;
+    let device = opts.device;
+    outputs::text(
+        &dir.join("config.toml"),
+        &toml::to_string_pretty(cfg).context("serialising the resolved config")?,
+    )?;
+    let target = cfg.target.build()?;
+    let dim = target.dim();
+
+    // the reference the metrics compare against: fresh samples with their own seed
+    tch::manual_seed(stage_seed(cfg.seed, "reference"));
+    let reference = target.sample(cfg.output.reference, device);
+
+    // models
+    let mut trained: HashMap<String, Trained> = HashMap::new();
+    let mut model_results = Vec::new();
+    for m in &cfg.models {
+        let mdir = if cfg.models.len() == 1 {
+            dir.clone()
+        } else {
+            dir.join("models").join(&m.name)
+        };
+        tch::manual_seed(stage_seed(cfg.seed, &format!("model/{}", m.name)));
+        tracing::info!(model = %m.name, "training");
+        let t =
+            tch::with_grad(|| models::train(m, &*target, cfg.seed, &mdir, device, opts.resume))?;
+        model_results.push(ModelResult {
+            name: m.name.clone(),
+            loss: loss_kind(&m.loss).into(),
+            steps: t.report.steps,
+            final_loss: t.report.final_loss(),
+            wall_s: t.wall_s,
+            dir: rel(&dir, &mdir),
+        });
+        trained.insert(m.name.clone(), t);
+    }
+    if cfg.output.plots && !model_results.is_empty() {
+        let series: Vec<pf_viz::Series> = cfg
+            .models
+            .iter()
+            .filter_map(|m| {
+                let t = &trained[&m.name];
+                let xs: Vec<f64> = t.report.history.iter().map(|r| r.step as f64).collect();
+                let ys: Vec<f64> = t.report.history.iter().map(|r| r.loss).collect();
+                (!xs.is_empty()).then(|| pf_viz::Series::line(m.name.clone(), xs, ys))
+            })
+            .collect();
+        if !series.is_empty() {
+            plots::losses(&dir.join("loss.png"), series)?;
+        }
+    }
+
+    // samplers
+    let canvas = (dim >= 2).then(|| {
+        plots::Canvas::new(
+            &*target,
+            &reference,
+            cfg.output.window,
+            cfg.output.plot_particles,
+        )
+    });
+    let range_1d = (dim == 1).then(|| {
+        let c = reference.select(1, 0).to_kind(Kind::Double);
+        let q = |p: f64| {
+            c.quantile_scalar(p, None, false, "linear")
+                .double_value(&[])
+        };
+        let (lo, hi) = (q(0.001), q(0.999));
+        (lo - 0.15 * (hi - lo), hi + 0.15 * (hi - lo))
+    });
+    let mut results = Vec::new();
+    let mut finals: Vec<(String, Tensor)> = Vec::new();
+    for (i, s) in cfg.samplers.iter().enumerate() {
+        let label = s.label();
+        let pb = stage(format!("sampler {}/{}: {label}", i + 1, cfg.samplers.len()));
+        tch::manual_seed(stage_seed(cfg.seed, &format!("sampler/{label}")));
+        let record = s.record().filter(|_| cfg.output.gif);
+        let started = Instant::now();
+        let out = samplers::run(s, &*target, &trained, device, record)
+            .with_context(|| format!("sampler {label}"))?;
+        let _ = out.x.sum(Kind::Float).double_value(&[]); // wait for the device before stopping the clock
+        let wall_s = started.elapsed().as_secs_f64();
+        pb.finish_and_clear();
+        let metrics = report(&out.x, &reference, target.neck());
+        tracing::info!(sampler = %label, wall_s, energy = metrics.energy, "sampled");
+        let samples = format!("samples_{label}.npy");
+        outputs::npy(&dir.join(&samples), &out.x)?;
+        if i == 0 {
+            outputs::npy(&dir.join("samples.npy"), &out.x)?;
+        }
+        let title = format!("{label} — energy {:.2e}", metrics.energy);
+        let mut figure = None;
+        let mut gif = None;
+        if cfg.output.plots {
+            let f = format!("{label}.png");
+            if let Some(c) = &canvas {
+                c.scatter(&dir.join(&f), &out.x, title.clone())?;
+            } else if let Some(r) = range_1d {
+                plots::hist_1d(
+                    &dir.join(&f),
+                    &*target,
+                    &out.x,
+                    title.clone(),
+                    r,
+                    cfg.output.plot_particles.max(20_000),
+                )?;
+            }
+            figure = Some(f);
+            if let (Some(c), Some(tr)) = (&canvas, &out.trajectory) {
+                c.trajectories(
+                    &dir.join(format!("{label}_trajectories.png")),
+                    tr,
+                    format!("{label}: particle"),
+                )?;
+            }
+        }
+        if let (Some(c), Some(tr)) = (&canvas, &out.trajectory) {
+            let g = format!("{label}.gif");
+            c.gif(
+                &dir.join(&g),
+                tr,
+                label.clone(),
+                cfg.output.gif_frames,
+                cfg.output.gif_delay_ms,
+            )?;
+            gif = Some(g);
+        }
+        results.push(SamplerResult {
+            label: label.clone(),
+            method: s.method().into(),
+            particles: out.x.size()[0] as usize,
+            wall_s,
+            nfe: out.nfe,
+            acceptance: out.acceptance,
+            metrics,
+            samples,
+            figure,
+            gif,
+        });
+        finals.push((label, out.x));
+    }
+    if cfg.output.plots && !finals.is_empty() {
+        if let Some(c) = &canvas {
+            let mut panels: Vec<(String, &Tensor)> =
+                vec![("target (reference)".into(), &reference)];
+            for (r, (_, x)) in results.iter().zip(&finals) {
+                panels.push((format!("{} — E {:.1e}", r.label, r.metrics.energy), x));
+            }
+            c.panel(
+                &dir.join("panel.png"),
+                panels,
+                cfg.name.clone().unwrap_or_else(|| target.name()),
+            )?;
+        }
+    }
+
+    let likelihood = match &cfg.likelihood {
+        Some(l) => Some(run_likelihood(l, &*target, &trained, &dir, cfg, device)?),
+        None => None,
+    };
+
+    let summary = RunSummary {
+        name: cfg.name.clone(),
+        target: target.name(),
+        seed: cfg.seed,
+        device: pf_core::device::device_name(device),
+        reference: cfg.output.reference,
+        models: model_results,
+        samplers: results,
+        likelihood,
+    };
+    outputs::text(
+        &dir.join("metrics.json"),
+        &serde_json::to_string_pretty(&summary)?,
+    )?;
+    outputs::text(&dir.join("metrics.md"), &metrics_markdown(&summary))?;
+    Ok(summary)
+}
+
+fn loss_kind(l: &crate::config::LossConfig) -> &'static str {
+    use crate::config::LossConfig::*;
+    match l {
+        Dsm(_) => "dsm",
+        Ddpm { .. } => "ddpm",
+        Csm { .. } => "csm",
+        Fm { .. } => "fm",
+        FmLinear { .. } => "fm-linear",
+    }
+}
+
+fn rel(base: &Path, p: &Path) -> String {
+    p.strip_prefix(base)
+        .map(|r| r.display().to_string())
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| ".".into())
+}
+
+fn run_likelihood(
+    l: &crate::config::LikelihoodConfig,
+    target: &dyn Target,
+    trained: &HashMap<String, Trained>,
+    dir: &Path,
+    cfg: &RunConfig,
+    device: Device,
+) -> Result<LikelihoodResult> {
+    let m = &trained[&l.model];
+    tch::manual_seed(stage_seed(cfg.seed, "likelihood"));
+    let x = match l.points {
+        LikelihoodPoints::Grid { lo, hi, n } => {
+            Tensor::linspace(lo, hi, n as i64, (Kind::Float, device)).view([-1, 1])
+        }
+        LikelihoodPoints::Samples { n } => target.sample(n, device),
+    };
+    let trace = match l.trace.as_str() {
+        "exact" => Trace::Exact,
+        _ => Trace::Hutchinson {
+            probes: l.probes,
+            probe: if l.probe == "gaussian" {
+                Probe::Gaussian
+            } else {
+                Probe::Rademacher
+            },
+        },
+    };
+    let lik = Likelihood {
+        t_eps: l.t_eps,
+        rtol: l.rtol,
+        atol: l.atol,
+        trace,
+        ..Likelihood::default()
+    };
+    let prior = Prior::Normal {
+        std: m.path.prior_std(),
+    };
+    let eval = |x: &Tensor| -> Result<pf_sample::likelihood::LogLik> {
+        Ok(match m.cfg.loss {
+            crate::config::LossConfig::Fm { .. } => lik.velocity(&m.velocity(), x, &prior)?,
+            _ => lik.score(&*m.path, &m.score(), x, &prior)?,
+        })
+    };
+    let pb = stage(format!("likelihood: {} points", x.size()[0]));
+    let started = Instant::now();
+    let out = eval(&x).context("likelihood")?;
+    let wall_s = started.elapsed().as_secs_f64();
+    pb.finish_and_clear();
+    outputs::npy(
+        &dir.join("loglik.npy"),
+        &Tensor::cat(
+            &[
+                x.to_kind(Kind::Float),
+                out.logp.to_kind(Kind::Float).unsqueeze(1),
+            ],
+            1,
+        ),
+    )?;
+    let truth = if target.normalised() {
+        target.log_prob(&x)
+    } else {
+        None
+    };
+    let max_abs_err = truth.as_ref().map(|t| {
+        let mask = t.gt(1e-4f64.ln());
+        let d = (&out.logp - t).abs().masked_select(&mask);
+        if d.numel() == 0 {
+            f64::NAN
+        } else {
+            d.max().double_value(&[])
+        }
+    });
+    if cfg.output.plots && target.dim() == 1 {
+        let xs: Vec<f64> =
+            Vec::try_from(x.view([-1]).to_kind(Kind::Double).to_device(Device::Cpu))?;
+        let ys: Vec<f64> = Vec::try_from(out.logp.to_kind(Kind::Double).to_device(Device::Cpu))?;
+        let tv = truth
+            .as_ref()
+            .map(|t| Vec::try_from(t.to_kind(Kind::Double).to_device(Device::Cpu)))
+            .transpose()?;
+        plots::loglik_curves(&dir.join("loglik.png"), xs, ys, tv)?;
+    }
+    // held-out samples: NLL, bits/dim, KL(p‖q)
+    let (mut nll, mut bpd, mut kl, mut kl_se) = (None, None, None, None);
+    if l.heldout > 0 {
+        tch::manual_seed(stage_seed(cfg.seed, "likelihood/heldout"));
+        let h = target.sample(l.heldout, device);
+        let q = eval(&h).context("likelihood on held-out samples")?;
+        nll = Some(-q.logp.mean(Kind::Double).double_value(&[]));
+        bpd = Some(q.bits_per_dim.mean(Kind::Double).double_value(&[]));
+        if target.normalised() {
+            if let Some(p) = target.log_prob(&h) {
+                let k = kl_estimate(&p, &q.logp);
+                kl = Some(k.kl);
+                kl_se = Some(k.se);
+            }
+        }
+    }
+    Ok(LikelihoodResult {
+        model: l.model.clone(),
+        points: x.size()[0] as usize,
+        nfe: out.nfe,
+        wall_s,
+        max_abs_err,
+        nll,
+        bits_per_dim: bpd,
+        kl,
+        kl_se,
+    })
+}
+
+/// The Markdown table of a run.
+pub fn metrics_markdown(s: &RunSummary) -> String {
+    let mut md = format!(
+        "# {}\n\ntarget `{}`, seed {}, device {}, {} reference samples\n\n",
+        s.name.clone().unwrap_or_else(|| "pflow run".into()),
+        s.target,
+        s.seed,
+        s.device,
+        s.reference
+    );
+    if !s.samplers.is_empty() {
+        md += &sampler_table(&s.samplers);
+    }
+    if !s.models.is_empty() {
+        md += "\n| model | loss | steps | final loss | wall s |\n|---|---|---|---|---|\n";
+        for m in &s.models {
+            md += &format!(
+                "| {} | {} | {} | {} | {:.1} |\n",
+                m.name,
+                m.loss,
+                m.steps,
+                m.final_loss.map_or("–".into(), |l| format!("{l:.4}")),
+                m.wall_s
+            );
+        }
+    }
+    if let Some(l) = &s.likelihood {
+        let f = |v: Option<f64>| v.map_or("–".into(), |v| format!("{v:.4}"));
+        md += &format!(
+            "\n| likelihood model | points | NFE | wall s | max abs err (nats) | NLL (nats) | bits/dim | KL(p‖q) ± se |\n|---|---|---|---|---|---|---|---|\n| {} | {} | {} | {:.2} | {} | {} | {} | {} ± {} |\n",
+            l.model, l.points, l.nfe, l.wall_s, f(l.max_abs_err), f(l.nll), f(l.bits_per_dim), f(l.kl), f(l.kl_se)
+        );
+    }
+    md
+}
+
+/// The per-sampler metrics table (energy, MMD², sliced W₁, neck, wall time, NFE).
+pub fn sampler_table(rs: &[SamplerResult]) -> String {
+    let mut md = String::from(
+        "| method | particles | energy distance | MMD² | sliced W₁ | neck share (true 0.05) | neck x std (true) | wall s | NFE | non-finite |\n|---|---|---|---|---|---|---|---|---|---|\n",
+    );
+    for r in rs {
+        let m = &r.metrics;
+        let (share, xs) = match &m.neck {
+            Some(k) => (
+                format!("{:.4}", k.share),
+                k.x_std.map_or(format!("– ({:.4})", k.x_std_target), |s| {
+                    format!("{s:.4} ({:.4})", k.x_std_target)
+                }),
+            ),
+            None => ("–".into(), "–".into()),
+        };
+        let acc = r
+            .acceptance
+            .map_or(String::new(), |a| format!(" (acc. {a:.2})"));
+        md += &format!(
+            "| {}{acc} | {} | {:.3e} | {:.3e} | {:.3e} | {share} | {xs} | {:.2} | {} | {} |\n",
+            r.label, r.particles, m.energy, m.mmd2, m.sliced_w1, r.wall_s, r.nfe, m.n_nonfinite
+        );
+    }
+    md
+}

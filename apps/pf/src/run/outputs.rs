@@ -1,0 +1,94 @@
+//! Writing run outputs: every file goes to a temporary name in the same directory and is renamed
+//! into place, so a file is either complete or absent — never half-written.
+
+use anyhow::{Context, Result};
+use ndarray::Array2;
+use std::path::{Path, PathBuf};
+use tch::{Device, Kind, Tensor};
+
+/// Writes `path` through `write(tmp)` and a rename; the temporary file is removed on failure.
+pub fn atomic(path: &Path, write: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
+    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+    let r = write(&tmp).and_then(|()| {
+        std::fs::rename(&tmp, path)
+            .with_context(|| format!("cannot move {} into place", path.display()))
+    });
+    if r.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    r
+}
+
+/// Text (TOML, JSON, Markdown, CSV) to `path`, atomically.
+pub fn text(path: &Path, s: &str) -> Result<()> {
+    atomic(path, |tmp| {
+        std::fs::write(tmp, s).with_context(|| format!("cannot write {}", path.display()))
+    })
+}
+
+/// A tensor as an N×D float32 `.npy` (a 1-D tensor becomes N×1), atomically.
+pub fn npy(path: &Path, x: &Tensor) -> Result<()> {
+    let x = x.detach().to_device(Device::Cpu).to_kind(Kind::Float);
+    let x = if x.dim() == 1 { x.unsqueeze(1) } else { x };
+    let (n, d) = (x.size()[0] as usize, x.size()[1] as usize);
+    let v: Vec<f32> = Vec::<f32>::try_from(x.contiguous().view([-1])).context("tensor to host")?;
+    let a = Array2::from_shape_vec((n, d), v).context("npy shape")?;
+    atomic(path, |tmp| {
+        ndarray_npy::write_npy(tmp, &a).with_context(|| format!("cannot write {}", path.display()))
+    })
+}
+
+/// Rows of a tensor as plain `[f32; 2]` points from columns (a, b), at most `max` of them.
+pub fn points2(x: &Tensor, cols: (i64, i64), max: usize) -> Vec<[f32; 2]> {
+    let n = (x.size()[0] as usize).min(max) as i64;
+    let x = x
+        .narrow(0, 0, n)
+        .to_device(Device::Cpu)
+        .to_kind(Kind::Float);
+    let a: Vec<f32> = Vec::try_from(x.select(1, cols.0).contiguous()).unwrap_or_default();
+    let b: Vec<f32> = Vec::try_from(x.select(1, cols.1).contiguous()).unwrap_or_default();
+    a.into_iter().zip(b).map(|(a, b)| [a, b]).collect()
+}
+
+/// One column as host floats, at most `max`.
+pub fn column(x: &Tensor, col: i64, max: usize) -> Vec<f32> {
+    let n = (x.size()[0] as usize).min(max) as i64;
+    Vec::try_from(
+        x.narrow(0, 0, n)
+            .select(1, col)
+            .to_device(Device::Cpu)
+            .to_kind(Kind::Float)
+            .contiguous(),
+    )
+    .unwrap_or_default()
+}
+
+/// Prepares the run directory: refuses a non-empty one unless `force`, creates it otherwise.
+/// Errors name the directory.
+pub fn prepare_dir(dir: &Path, force: bool) -> Result<PathBuf> {
+    if dir.exists() {
+        if !dir.is_dir() {
+            anyhow::bail!("output {} exists and is not a directory", dir.display());
+        }
+        let non_empty = std::fs::read_dir(dir)
+            .with_context(|| format!("cannot read output directory {}", dir.display()))?
+            .next()
+            .is_some();
+        if non_empty && !force {
+            anyhow::bail!(
+                "output directory {} is not empty (use --force to write into it)",
+                dir.display()
+            );
+        }
+    } else {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create output directory {}", dir.display()))?;
+    }
+    // probe writability now, before any work
+    let probe = dir.join(format!(".pf-write-probe-{}", std::process::id()));
+    std::fs::write(&probe, b"")
+        .with_context(|| format!("output directory {} is not writable", dir.display()))?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(dir.to_path_buf())
+}

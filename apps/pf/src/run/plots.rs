@@ -1,0 +1,266 @@
+//! Figures and animations of a run, through pf-viz (plain arrays in, files out).
+
+use super::outputs::{column, points2};
+use anyhow::{Context, Result};
+use pf_core::target::Target;
+use pf_sample::Trajectory;
+use pf_viz::{Grid, Panel, PanelOpts, ScatterOpts, Series};
+use std::path::Path;
+use tch::{Device, Kind, Tensor};
+
+/// What every 2-D figure of a run shares: columns shown, window, outline and density background.
+pub struct Canvas {
+    pub cols: (i64, i64),
+    pub x_range: (f64, f64),
+    pub y_range: (f64, f64),
+    pub outline: Vec<Vec<(f64, f64)>>,
+    pub background: Option<Grid>,
+    pub max_points: usize,
+    pub axis_names: [String; 2],
+}
+
+/// A window around the reference samples: their 0.5–99.5 % quantiles plus 10 %.
+fn window(reference: &Tensor, col: i64) -> (f64, f64) {
+    let c = reference
+        .select(1, col)
+        .to_kind(Kind::Double)
+        .to_device(Device::Cpu);
+    let q = |p: f64| {
+        c.quantile_scalar(p, None, false, "linear")
+            .double_value(&[])
+    };
+    let (lo, hi) = (q(0.005), q(0.995));
+    let pad = 0.1 * (hi - lo).max(1e-6);
+    (lo - pad, hi + pad)
+}
+
+impl Canvas {
+    /// The canvas of a ≥ 2-D target: columns (0, neck) for funnels, else (0, 1).
+    pub fn new(
+        target: &dyn Target,
+        reference: &Tensor,
+        fixed: Option<[[f64; 2]; 2]>,
+        max_points: usize,
+    ) -> Self {
+        let cols = match target.neck() {
+            Some(n) => (if n.column == 0 { 1 } else { 0 }, n.column as i64),
+            None => (0, 1),
+        };
+        let (x_range, y_range) = match fixed {
+            Some(w) => ((w[0][0], w[0][1]), (w[1][0], w[1][1])),
+            None => (window(reference, cols.0), window(reference, cols.1)),
+        };
+        let background =
+            if target.dim() == 2 && target.log_prob(&reference.narrow(0, 0, 1)).is_some() {
+                let (nx, ny) = (160usize, 160usize);
+                let xs: Vec<f64> = (0..nx)
+                    .map(|i| x_range.0 + (i as f64 + 0.5) * (x_range.1 - x_range.0) / nx as f64)
+                    .collect();
+                let ys: Vec<f64> = (0..ny)
+                    .map(|j| y_range.0 + (j as f64 + 0.5) * (y_range.1 - y_range.0) / ny as f64)
+                    .collect();
+                let mut pts = Vec::with_capacity(2 * nx * ny);
+                for y in &ys {
+                    for x in &xs {
+                        let (a, b) = if cols == (0, 1) { (*x, *y) } else { (*y, *x) };
+                        pts.push(a as f32);
+                        pts.push(b as f32);
+                    }
+                }
+                let grid = Tensor::from_slice(&pts)
+                    .view([-1, 2])
+                    .to_device(reference.device());
+                let lp = target
+                    .log_prob(&grid)
+                    .expect("checked")
+                    .to_device(Device::Cpu)
+                    .to_kind(Kind::Double);
+                let values: Vec<f64> = Vec::try_from(lp).unwrap_or_default();
+                let mx = values
+                    .iter()
+                    .copied()
+                    .filter(|v| v.is_finite())
+                    .fold(f64::NEG_INFINITY, f64::max);
+                Some(
+                    Grid {
+                        x_range,
+                        y_range,
+                        nx,
+                        ny,
+                        values,
+                    }
+                    .clamp_below(mx - 12.0),
+                )
+            } else {
+                None
+            };
+        let name = |c: i64| {
+            if Some(c as usize) == target.neck().map(|n| n.column) {
+                "neck".to_string()
+            } else {
+                format!("x{c}")
+            }
+        };
+        Self {
+            cols,
+            x_range,
+            y_range,
+            outline: target.outline(),
+            background,
+            max_points,
+            axis_names: [name(cols.0), name(cols.1)],
+        }
+    }
+
+    fn scatter_opts(&self, title: String) -> ScatterOpts {
+        ScatterOpts {
+            title,
+            x_label: self.axis_names[0].clone(),
+            y_label: self.axis_names[1].clone(),
+            x_range: Some(self.x_range),
+            y_range: Some(self.y_range),
+            outline: self.outline.clone(),
+            background: self.background.clone(),
+            ..ScatterOpts::default()
+        }
+    }
+
+    /// `<dir>/<label>.png`: the samples over the target.
+    pub fn scatter(&self, path: &Path, x: &Tensor, title: String) -> Result<()> {
+        pf_viz::scatter(
+            path,
+            &points2(x, self.cols, self.max_points),
+            &self.scatter_opts(title),
+        )
+        .with_context(|| format!("plot {}", path.display()))
+    }
+
+    /// An animated GIF of a trajectory.
+    pub fn gif(
+        &self,
+        path: &Path,
+        tr: &Trajectory,
+        title: String,
+        frames: usize,
+        delay_ms: u32,
+    ) -> Result<()> {
+        let f: Vec<Vec<[f32; 2]>> = tr
+            .frames
+            .iter()
+            .map(|x| points2(x, self.cols, self.max_points))
+            .collect();
+        let opts = pf_viz::GifOpts {
+            scatter: self.scatter_opts(title),
+            steps: Some(tr.steps.clone()),
+            delay_ms,
+            max_frames: frames,
+        };
+        pf_viz::gif(path, &f, &opts).with_context(|| format!("animation {}", path.display()))
+    }
+
+    /// Per-particle trajectories along each shown axis (seed 003).
+    pub fn trajectories(&self, path: &Path, tr: &Trajectory, title: String) -> Result<()> {
+        let f: Vec<Vec<[f32; 2]>> = tr.frames.iter().map(|x| points2(x, self.cols, 8)).collect();
+        let n = f.first().map_or(0, |p| p.len()).min(4);
+        let opts = pf_viz::TrajOpts {
+            title,
+            axis_names: self.axis_names.clone().into(),
+            steps: Some(tr.steps.clone()),
+            ..pf_viz::TrajOpts::default()
+        };
+        pf_viz::trajectories(path, &f, &(0..n).collect::<Vec<_>>(), &opts)
+            .with_context(|| format!("plot {}", path.display()))
+    }
+
+    /// One subplot per method with shared axes.
+    pub fn panel(&self, path: &Path, panels: Vec<(String, &Tensor)>, title: String) -> Result<()> {
+        let panels: Vec<Panel> = panels
+            .into_iter()
+            .map(|(t, x)| Panel {
+                title: t,
+                points: points2(x, self.cols, self.max_points),
+            })
+            .collect();
+        let cols = (panels.len() as f64).sqrt().ceil().max(1.0) as usize;
+        let opts = PanelOpts {
+            title,
+            cols,
+            x_range: Some(self.x_range),
+            y_range: Some(self.y_range),
+            outline: self.outline.clone(),
+            background: self.background.clone(),
+            x_label: self.axis_names[0].clone(),
+            y_label: self.axis_names[1].clone(),
+            ..PanelOpts::default()
+        };
+        pf_viz::panel(path, &panels, &opts).with_context(|| format!("plot {}", path.display()))
+    }
+}
+
+/// A 1-D sample histogram with the true density (when known).
+pub fn hist_1d(
+    path: &Path,
+    target: &dyn Target,
+    x: &Tensor,
+    title: String,
+    range: (f64, f64),
+    max_points: usize,
+) -> Result<()> {
+    let overlay = true_density_1d(target, range, x.device());
+    let opts = pf_viz::HistOpts {
+        title,
+        range: Some(range),
+        bins: 80,
+        ..pf_viz::HistOpts::default()
+    };
+    pf_viz::hist1d(path, &column(x, 0, max_points), overlay.as_ref(), &opts)
+        .with_context(|| format!("plot {}", path.display()))
+}
+
+/// p(x) on a grid over `range`, for 1-D targets with a normalised log-density.
+pub fn true_density_1d(target: &dyn Target, range: (f64, f64), device: Device) -> Option<Series> {
+    if target.dim() != 1 || !target.normalised() {
+        return None;
+    }
+    let g = Tensor::linspace(range.0, range.1, 400, (Kind::Float, device)).view([-1, 1]);
+    let p = target
+        .log_prob(&g)?
+        .exp()
+        .to_kind(Kind::Double)
+        .to_device(Device::Cpu);
+    let xs: Vec<f64> =
+        Vec::try_from(g.view([-1]).to_kind(Kind::Double).to_device(Device::Cpu)).ok()?;
+    Some(Series::line("true density", xs, Vec::try_from(p).ok()?))
+}
+
+/// Loss curves of the trained models.
+pub fn losses(path: &Path, series: Vec<Series>) -> Result<()> {
+    let opts = pf_viz::CurveOpts {
+        title: "training loss".into(),
+        x_label: "step".into(),
+        y_label: "loss".into(),
+        log_y: true,
+        ..pf_viz::CurveOpts::default()
+    };
+    pf_viz::curves(path, &series, &opts).with_context(|| format!("plot {}", path.display()))
+}
+
+/// Learned vs true log-likelihood along a 1-D grid (seed 002).
+pub fn loglik_curves(
+    path: &Path,
+    xs: Vec<f64>,
+    learned: Vec<f64>,
+    truth: Option<Vec<f64>>,
+) -> Result<()> {
+    let mut s = vec![Series::line("PF-ODE log-likelihood", xs.clone(), learned)];
+    if let Some(t) = truth {
+        s.push(Series::dashed("true log-density", xs, t));
+    }
+    let opts = pf_viz::CurveOpts {
+        title: "log-likelihood through the PF ODE".into(),
+        x_label: "x".into(),
+        y_label: "log p(x)".into(),
+        ..pf_viz::CurveOpts::default()
+    };
+    pf_viz::curves(path, &s, &opts).with_context(|| format!("plot {}", path.display()))
+}
