@@ -17,6 +17,7 @@
 pub mod device;
 pub mod error;
 pub mod field;
+pub mod metrics;
 pub mod ode;
 pub mod oracle;
 pub mod param;

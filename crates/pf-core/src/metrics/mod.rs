@@ -1,0 +1,204 @@
+//! Sample-based distances between a sample set and a reference set, and funnel diagnostics.
+//!
+//! Inputs are [N, D] and [M, D] tensors of any float kind on any device; the work runs on the first
+//! argument's device in float64, pairwise terms in row blocks of at most 2²² entries (so
+//! 20 000 × 20 000 never materialises a full matrix), and results come back as `f64`.
+//!
+//! - [`energy_distance`]: 2E‖X−Y‖ − E‖X−X'‖ − E‖Y−Y'‖ (unbiased; 0 in expectation when p = q).
+//! - [`mmd`]: unbiased MMD² with an RBF kernel, median-heuristic bandwidth, and a bandwidth mixture.
+//! - [`sliced_w1`]: sliced Wasserstein-1 over fixed random directions.
+//! - [`neck_stats`]: a funnel's neck coverage and the spread of x there.
+//! - [`kl_estimate`]: Monte-Carlo KL(p‖q) from log-densities at samples of p.
+//! - [`report`]: all of the sample-based ones in one [`MetricReport`], non-finite rows counted.
+
+mod energy;
+mod kl;
+mod mmd;
+mod neck;
+mod sliced_wasserstein;
+
+pub use energy::energy_distance;
+pub use kl::{kl_estimate, KlEstimate};
+pub use mmd::{median_bandwidth, mmd, mmd2_unbiased, MmdResult, MMD_SCALES};
+pub use neck::{neck_stats, NeckReport};
+pub use sliced_wasserstein::{sliced_w1, SW_DIRECTIONS, SW_SEED};
+
+use crate::target::Neck;
+use serde::Serialize;
+use tch::{Device, Kind, Tensor};
+
+/// The most entries of a pairwise block held at once (2²² float64 = 32 MiB).
+pub(crate) const BLOCK_ELEMS: i64 = 1 << 22;
+
+/// `x` as a float64 tensor on `device`, flattened to [N, D] (a [N] input becomes [N, 1]).
+pub(crate) fn f64_on(x: &Tensor, device: Device) -> Tensor {
+    let x = x.to_device(device).to_kind(Kind::Double);
+    if x.dim() == 1 {
+        x.unsqueeze(1)
+    } else {
+        x
+    }
+}
+
+/// The rows of `x` with every entry finite, and how many rows were dropped.
+pub fn finite_rows(x: &Tensor) -> (Tensor, usize) {
+    let x2 = if x.dim() == 1 {
+        x.unsqueeze(1)
+    } else {
+        x.shallow_clone()
+    };
+    let keep = x2.isfinite().all_dim(1, false);
+    let idx = keep.nonzero().squeeze_dim(1);
+    let dropped = x2.size()[0] - idx.size()[0];
+    (x2.index_select(0, &idx), dropped as usize)
+}
+
+/// Squared Euclidean distances between `x` [N, D] and `y` [M, D] (float64, same device), in row
+/// blocks [B, M] with B·M ≤ `block_elems`; `f(row0, block)` sees each block. With `same` (x is y)
+/// the diagonal entries are set to exactly 0.
+pub(crate) fn sq_dist_blocks(
+    x: &Tensor,
+    y: &Tensor,
+    same: bool,
+    block_elems: i64,
+    mut f: impl FnMut(i64, Tensor),
+) {
+    let (n, m) = (x.size()[0], y.size()[0]);
+    let b = (block_elems / m.max(1)).max(1);
+    let y_sq = y
+        .square()
+        .sum_dim_intlist(1, false, Kind::Double)
+        .unsqueeze(0); // [1, M]
+    let mut row0 = 0;
+    while row0 < n {
+        let rows = b.min(n - row0);
+        let xb = x.narrow(0, row0, rows);
+        let x_sq = xb
+            .square()
+            .sum_dim_intlist(1, false, Kind::Double)
+            .unsqueeze(1);
+        let d2 = (x_sq + &y_sq - xb.mm(&y.tr()) * 2.0).clamp_min(0.0);
+        if same {
+            let _ = d2.narrow(1, row0, rows).diagonal(0, 0, 1).fill_(0.0);
+        }
+        f(row0, d2);
+        row0 += rows;
+    }
+}
+
+/// Every sample-based metric of one sample set against a reference; see [`report`].
+/// Metrics are NaN (JSON `null`) when fewer than two finite rows remain on either side.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct MetricReport {
+    /// Rows of the sample set given.
+    pub n: usize,
+    /// Sample rows with a NaN/Inf entry, left out of every metric.
+    pub n_nonfinite: usize,
+    /// Finite reference rows used.
+    pub n_reference: usize,
+    /// Energy distance (U-statistics within sets), same units as the data.
+    pub energy: f64,
+    /// Unbiased MMD² with the RBF kernel at the median-heuristic bandwidth.
+    pub mmd2: f64,
+    /// Unbiased MMD² with the mean of RBF kernels at bandwidths h·{¼, ½, 1, 2, 4}.
+    pub mmd2_mix: f64,
+    /// The median-heuristic bandwidth h (on the reference set).
+    pub mmd_bandwidth: f64,
+    /// Sliced Wasserstein-1 over [`SW_DIRECTIONS`] fixed directions.
+    pub sliced_w1: f64,
+    /// Number of directions used for `sliced_w1`.
+    pub sw_directions: usize,
+    /// Funnel neck diagnostics (funnel targets only), on the finite rows.
+    pub neck: Option<NeckReport>,
+    /// Monte-Carlo KL(p‖q); not computed by [`report`] (it needs log-densities): see
+    /// [`MetricReport::with_kl`].
+    pub kl: Option<KlEstimate>,
+}
+
+/// All sample-based metrics of `samples` [N, D] against `reference` [M, D] (fresh samples of the
+/// true target), plus the neck diagnostics when `neck` is given. Rows with non-finite entries are
+/// left out (and counted in `n_nonfinite` for the samples).
+pub fn report(samples: &Tensor, reference: &Tensor, neck: Option<Neck>) -> MetricReport {
+    let n = samples.size()[0] as usize;
+    let (x, n_nonfinite) = finite_rows(samples);
+    let (y, _) = finite_rows(reference);
+    let n_reference = y.size()[0] as usize;
+    let ok = x.size()[0] >= 2 && n_reference >= 2;
+    let m = if ok {
+        mmd(&x, &y)
+    } else {
+        MmdResult {
+            bandwidth: f64::NAN,
+            mmd2: f64::NAN,
+            mmd2_mix: f64::NAN,
+        }
+    };
+    MetricReport {
+        n,
+        n_nonfinite,
+        n_reference,
+        energy: if ok {
+            energy_distance(&x, &y)
+        } else {
+            f64::NAN
+        },
+        mmd2: m.mmd2,
+        mmd2_mix: m.mmd2_mix,
+        mmd_bandwidth: m.bandwidth,
+        sliced_w1: if ok {
+            sliced_w1(&x, &y, SW_DIRECTIONS)
+        } else {
+            f64::NAN
+        },
+        sw_directions: SW_DIRECTIONS,
+        neck: neck.map(|nk| neck_stats(&x, &nk)),
+        kl: None,
+    }
+}
+
+impl MetricReport {
+    /// The same report with a KL estimate attached.
+    pub fn with_kl(mut self, kl: KlEstimate) -> Self {
+        self.kl = Some(kl);
+        self
+    }
+
+    /// The header of a Markdown table whose rows are [`markdown_row`](Self::markdown_row)s.
+    pub fn markdown_header() -> String {
+        "| run | n | non-finite | energy | MMD² | MMD² (mix) | SW₁ | neck share (0.05) | neck x std (true) | KL ± se |\n\
+         |---|---|---|---|---|---|---|---|---|---|"
+            .into()
+    }
+
+    /// One Markdown table row labelled `label`.
+    pub fn markdown_row(&self, label: &str) -> String {
+        let neck = match &self.neck {
+            Some(k) => (
+                format!("{:.4}", k.share),
+                match k.x_std {
+                    Some(s) => format!("{s:.4} ({:.4})", k.x_std_target),
+                    None => format!("– ({:.4})", k.x_std_target),
+                },
+            ),
+            None => ("–".into(), "–".into()),
+        };
+        let kl = self
+            .kl
+            .as_ref()
+            .map_or("–".into(), |k| format!("{:.4} ± {:.4}", k.kl, k.se));
+        format!(
+            "| {label} | {} | {} | {:.3e} | {:.3e} | {:.3e} | {:.3e} | {} | {} | {kl} |",
+            self.n,
+            self.n_nonfinite,
+            self.energy,
+            self.mmd2,
+            self.mmd2_mix,
+            self.sliced_w1,
+            neck.0,
+            neck.1
+        )
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests;
