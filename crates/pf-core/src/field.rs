@@ -20,6 +20,12 @@ use tch::Tensor;
 /// s(x, t) = ∇ₓ log p_t(x). Shapes: x [N, D], t [N, 1] or [1, 1] → [N, D].
 pub trait ScoreField {
     fn score(&self, x: &Tensor, t: &Tensor) -> Tensor;
+    /// Optional fast path for Langevin samplers (time-independent fields): one fused, in-place
+    /// step x ← x + η ⊙ s(x) + c ⊙ ξ; see [`crate::target::Target::ula_step_fused`]. Returns
+    /// false, leaving `x` untouched, where there is none (the default).
+    fn ula_step_fused(&self, _x: &mut Tensor, _eta: &[f32], _c: &[f32], _xi: &Tensor) -> bool {
+        false
+    }
 }
 
 /// v(x, t), the velocity that transports p_t in time. With t = 0 data and t = 1 prior, a sample is
@@ -49,10 +55,16 @@ impl<S: ScoreField + ?Sized> ScoreField for &S {
     fn score(&self, x: &Tensor, t: &Tensor) -> Tensor {
         (**self).score(x, t)
     }
+    fn ula_step_fused(&self, x: &mut Tensor, eta: &[f32], c: &[f32], xi: &Tensor) -> bool {
+        (**self).ula_step_fused(x, eta, c, xi)
+    }
 }
 impl<S: ScoreField + ?Sized> ScoreField for Box<S> {
     fn score(&self, x: &Tensor, t: &Tensor) -> Tensor {
         (**self).score(x, t)
+    }
+    fn ula_step_fused(&self, x: &mut Tensor, eta: &[f32], c: &[f32], xi: &Tensor) -> bool {
+        (**self).ula_step_fused(x, eta, c, xi)
     }
 }
 impl<V: VelocityField + ?Sized> VelocityField for &V {
@@ -85,7 +97,12 @@ pub fn autograd_grad(x: &Tensor, f: impl Fn(&Tensor) -> Tensor) -> Tensor {
 pub struct TargetScore<'a>(pub &'a dyn crate::target::Target);
 impl ScoreField for TargetScore<'_> {
     fn score(&self, x: &Tensor, _t: &Tensor) -> Tensor {
-        self.0.score(x).expect("TargetScore needs a target with a score or log_prob")
+        self.0
+            .score(x)
+            .expect("TargetScore needs a target with a score or log_prob")
+    }
+    fn ula_step_fused(&self, x: &mut Tensor, eta: &[f32], c: &[f32], xi: &Tensor) -> bool {
+        self.0.ula_step_fused(x, eta, c, xi)
     }
 }
 

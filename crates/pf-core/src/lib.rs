@@ -16,6 +16,7 @@
 
 pub mod device;
 pub mod error;
+pub mod fastmath;
 pub mod field;
 pub mod metrics;
 pub mod ode;
@@ -23,6 +24,7 @@ pub mod oracle;
 pub mod param;
 pub mod path;
 pub mod ratio;
+pub mod rng;
 pub mod sde;
 pub mod target;
 

@@ -105,6 +105,18 @@ impl Target for Funnel {
             x_std: m2.sqrt(),
         })
     }
+    /// Fused on contiguous float32 CPU batches (see `target/fused.rs`).
+    fn ula_step_fused(&self, x: &mut Tensor, eta: &[f32], c: &[f32], xi: &Tensor) -> bool {
+        let (Some(st), Some((xs, n))) =
+            (super::fused::step2(eta, c), super::fused::slices_2d(x, xi))
+        else {
+            return false;
+        };
+        let inv_s2 = (1.0 / (self.z_std * self.z_std)) as f32;
+        let inv_a2 = (1.0 / (self.x_scale * self.x_scale)) as f32;
+        super::fused::funnel_step(xs, n, inv_s2, inv_a2, st);
+        true
+    }
 }
 
 #[cfg(test)]

@@ -154,6 +154,23 @@ impl Target for Ring {
             })
             .collect()]
     }
+    /// Fused on contiguous float32 CPU batches (see `target/fused.rs`).
+    fn ula_step_fused(&self, x: &mut Tensor, eta: &[f32], c: &[f32], xi: &Tensor) -> bool {
+        let (Some(st), Some((xs, n))) =
+            (super::fused::step2(eta, c), super::fused::slices_2d(x, xi))
+        else {
+            return false;
+        };
+        let sh = super::fused::RingShape {
+            cx: self.cx as f32,
+            cy: self.cy as f32,
+            inv_rx: (1.0 / self.rx) as f32,
+            inv_ry: (1.0 / self.ry) as f32,
+            k: (-2.0 / RING_WIDTH) as f32,
+        };
+        super::fused::ring_step(xs, n, sh, st);
+        true
+    }
 }
 
 #[cfg(test)]
