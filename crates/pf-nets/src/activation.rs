@@ -30,6 +30,20 @@ impl Activation {
             Activation::LeakyRelu => x.maximum(&(x * 0.2)),
         }
     }
+    /// The activation of a tensor the caller owns: in place (no new buffer) when `x` needs no
+    /// gradient, e.g. under `no_grad`; otherwise as [`apply`](Self::apply). Same values either way.
+    pub fn apply_owned(self, mut x: Tensor) -> Tensor {
+        if x.requires_grad() {
+            return self.apply(&x);
+        }
+        match self {
+            Activation::Relu => x.relu_(),
+            Activation::Silu => x.silu_(),
+            Activation::Tanh => x.tanh_(),
+            Activation::Gelu => x.gelu_("none"),
+            Activation::Softplus | Activation::LeakyRelu => self.apply(&x),
+        }
+    }
     /// The config spelling, e.g. `leaky-relu`.
     pub fn name(self) -> &'static str {
         match self {

@@ -43,8 +43,9 @@ fn shapes_and_broadcast_time() {
         let a = net.forward(&x, &t1);
         assert_eq!(a.size(), vec![7, cfg.out_dim()], "{}", cfg.arch());
         assert_eq!(a.kind(), Kind::Float);
-        assert!(max_abs(&a, &net.forward(&x, &tn)) == 0.0, "{}", cfg.arch());
-        assert!(max_abs(&a, &net.forward(&x, &t0)) == 0.0, "{}", cfg.arch());
+        // one shared time may take a folded path (score-mlp, ddpm-mlp): equal up to rounding
+        assert!(max_abs(&a, &net.forward(&x, &tn)) < 1e-5, "{}", cfg.arch());
+        assert!(max_abs(&a, &net.forward(&x, &t0)) < 1e-5, "{}", cfg.arch());
         assert_eq!((net.in_dim(), net.out_dim()), (3, cfg.out_dim()));
     }
 }
