@@ -4,11 +4,19 @@
 //! Its stationary law is p only as η → 0: on N(0, 1) it is N(0, 1/(1 − η/2)). The optional
 //! separate noise scale τ (x ← x + η ⊙ s + √(2τ) ⊙ ξ) is seed 001's tempered form; with τ ≠ η it
 //! is **not** ULA and targets a tempered density (p^(η/τ) for small steps).
+//!
+//! Fast path: on contiguous float32 CPU particles the noise comes from pf-core's
+//! [`GaussianStream`] (seeded from libtorch's generator, so `tch::manual_seed` still fixes every
+//! draw; several times faster than libtorch's serial `normal_`), and a field with a fused step
+//! ([`ScoreField::ula_step_fused`], e.g. the funnel's and ring's analytic scores) updates the
+//! particles in one pass with no temporaries. Elsewhere (CUDA, float64, autograd or network
+//! scores) each step is `normal_`/stream fill, the score, and two in-place `addcmul_`.
 
 use crate::init::Init;
 use crate::trajectory::{Guard, Recorder};
 use crate::{Error, Result, SampleOut};
 use pf_core::field::ScoreField;
+use pf_core::rng::GaussianStream;
 use tch::{Device, Kind, Tensor};
 
 /// ULA settings.
@@ -77,18 +85,27 @@ impl Ula {
             dim,
             device,
         )?;
-        let noise_std = (tau * 2.0).sqrt();
+        let noise_std = (&tau * 2.0).sqrt();
+        // the same coefficients as f32 slices for fused steps (1 or D values each)
+        let eta32: Vec<f32> = self.eta.iter().map(|&e| e as f32).collect();
+        let std32 = Vec::<f32>::try_from(&noise_std.to_device(Device::Cpu))?;
         let mut x = init.draw(n, dim, device)?;
         let t0 = Tensor::zeros([1, 1], (Kind::Float, device));
         let mut xi = x.empty_like();
+        let mut fast_noise = (xi.device() == Device::Cpu && xi.kind() == Kind::Float)
+            .then(GaussianStream::from_torch);
         let mut rec = Recorder::new(self.record, self.record_particles);
         rec.offer(0, 0.0, &x, false);
         tch::no_grad(|| -> Result<()> {
             for k in 1..=self.steps {
-                let s = score.score(&x, &t0);
-                let _ = x.addcmul_(&s, &eta);
-                let _ = xi.normal_(0.0, 1.0);
-                let _ = x.addcmul_(&xi, &noise_std);
+                if !fast_noise.as_mut().is_some_and(|g| g.fill_tensor(&mut xi)) {
+                    let _ = xi.normal_(0.0, 1.0);
+                }
+                if !score.ula_step_fused(&mut x, &eta32, &std32, &xi) {
+                    let s = score.score(&x, &t0);
+                    let _ = x.addcmul_(&s, &eta);
+                    let _ = x.addcmul_(&xi, &noise_std);
+                }
                 rec.offer(k, 0.0, &x, k == self.steps);
                 self.guard.check(
                     &x,
