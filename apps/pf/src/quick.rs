@@ -5,7 +5,7 @@ use crate::config::{LikelihoodPoints, RunConfig, SamplerConfig};
 
 /// Caps applied by `--quick`.
 pub const PARTICLES: usize = 1000;
-pub const SAMPLER_STEPS: usize = 200;
+pub const SAMPLER_STEPS: usize = 100;
 pub const TRAIN_STEPS: usize = 200;
 pub const DATASET: usize = 20_000;
 pub const MONOFLOW_ITERATIONS: usize = 300;
