@@ -29,3 +29,5 @@ step "smoke: the main job in quick mode"
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 cargo run -p pf -- info
+cargo run -p pf -- compare --quick --out "$out/compare" --force
+test -s "$out/compare/report.md" && test -s "$out/compare/panel.png"
