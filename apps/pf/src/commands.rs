@@ -62,7 +62,7 @@ pub fn run(config_path: &Path, args: &RunArgs, device: Device, seed: Option<u64>
         .out
         .clone()
         .unwrap_or_else(|| default_out(&cfg, config_path));
-    let summary = run::execute(
+    let summary = execute(
         &cfg,
         &RunOpts {
             out: out.clone(),
@@ -98,7 +98,7 @@ pub fn compare(
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("runs").join("compare"));
-    let summary = run::execute(
+    let summary = execute(
         &cfg,
         &RunOpts {
             out: out.clone(),
@@ -110,6 +110,102 @@ pub fn compare(
     crate::run::outputs::text(&out.join("report.md"), &report(&summary, args.quick))?;
     print_summary(&summary, &out);
     println!("report: {}", out.join("report.md").display());
+    Ok(())
+}
+
+/// [`run::execute`] with the checks that must come before anything is written (`--resume`'s
+/// checkpoints fit the config), and without leftovers: a run that fails into a directory it
+/// started with absent or empty leaves nothing there but its last good checkpoints.
+fn execute(cfg: &RunConfig, opts: &RunOpts) -> Result<RunSummary> {
+    if opts.resume {
+        check_resume(cfg, &opts.out)?;
+    }
+    let fresh = run::outputs::absent_or_empty(&opts.out);
+    let existed = opts.out.exists();
+    let r = run::execute(cfg, opts);
+    if r.is_err() && fresh {
+        run::outputs::discard_failed(&opts.out, existed);
+    }
+    r
+}
+
+/// `--resume`: every model checkpoint already in `out` must have been written for the same net
+/// (sidecar) and hold a tensor of the same shape for every variable (names and shapes), checked
+/// before the run writes anything. A model without a checkpoint starts afresh.
+fn check_resume(cfg: &RunConfig, out: &Path) -> Result<()> {
+    const HOW: &str =
+        "resume with the config it was trained with, or drop --resume and use a fresh --out";
+    for m in &cfg.models {
+        let dir = if cfg.models.len() == 1 {
+            out.to_path_buf()
+        } else {
+            out.join("models").join(&m.name)
+        };
+        let ck = dir.join("checkpoint.safetensors");
+        if !ck.exists() {
+            continue;
+        }
+        let what = format!("cannot resume model {} from {}", m.name, ck.display());
+        let named = pf_nets::checkpoint::read_tensors(&ck).map_err(|e| {
+            let why = e.to_string();
+            let why = why.rsplit(": ").next().unwrap_or(&why).to_string();
+            anyhow::anyhow!("{what}: not a readable safetensors file ({why}: truncated or corrupt); delete it to train from scratch")
+        })?;
+        // what the sidecar says the net was, compared key by key with the config
+        let mut differs = String::new();
+        if let Ok(side) = pf_train::checkpoint::read_sidecar(&ck) {
+            let ours = serde_json::to_value(&m.net)?;
+            let theirs = side.model.get("model").cloned().unwrap_or_default();
+            if let (Some(o), Some(t)) = (ours.as_object(), theirs.as_object()) {
+                if let Some((k, tv)) = t.iter().find(|(k, v)| o.get(*k) != Some(*v)) {
+                    let ov = o.get(k).map_or("absent".to_string(), |v| v.to_string());
+                    differs =
+                        format!(" (it was trained with net.{k} = {tv}, the config says {ov})");
+                }
+            }
+            let param = serde_json::to_value(m.param)?;
+            if differs.is_empty() && side.model.get("param").is_some_and(|p| *p != param) {
+                differs = format!(
+                    " (it was trained with param = {}, the config says {param})",
+                    side.model["param"]
+                );
+            }
+        }
+        let vs = tch::nn::VarStore::new(tch::Device::Cpu);
+        let _net = m.net.build(&vs.root())?;
+        let vars = pf_nets::checkpoint::named_variables(&vs);
+        for (n, v) in &vars {
+            let key = format!("model.{n}");
+            match named.get(&key) {
+                None => anyhow::bail!(
+                    "{what}: the config's net has tensor `{n}`, the checkpoint does not{differs}; {HOW}"
+                ),
+                Some(t) if t.size() != v.size() => anyhow::bail!(
+                    "{what}: tensor `{n}` has shape {:?} in the checkpoint but {:?} in the config's net{differs}; {HOW}",
+                    t.size(),
+                    v.size()
+                ),
+                Some(_) => {}
+            }
+        }
+        let mut extra: Vec<&String> = named
+            .keys()
+            .filter(|k| {
+                k.strip_prefix("model.")
+                    .is_some_and(|n| !vars.iter().any(|(v, _)| v == n))
+            })
+            .collect();
+        extra.sort();
+        if let Some(k) = extra.first() {
+            anyhow::bail!(
+                "{what}: the checkpoint has tensor `{}`, the config's net does not{differs}; {HOW}",
+                k.trim_start_matches("model.")
+            );
+        }
+        if !differs.is_empty() {
+            anyhow::bail!("{what}: the net differs{differs}; {HOW}");
+        }
+    }
     Ok(())
 }
 

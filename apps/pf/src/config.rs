@@ -5,7 +5,7 @@
 use anyhow::{bail, Context, Result};
 use pf_core::param::Param;
 use pf_core::path::PathConfig;
-use pf_core::target::TargetConfig;
+use pf_core::target::{Target, TargetConfig};
 use pf_nets::NetConfig;
 use pf_train::discriminator::DiscriminatorTrainConfig;
 use pf_train::dsm::DsmConfig;
@@ -589,27 +589,126 @@ impl SamplerConfig {
 }
 
 /// Parses config text with `key=value` overrides applied before typing (so they go through
-/// the same checks), then validates.
+/// the same checks), then validates. Errors are one line; a TOML error names the line, an error
+/// that only the overrides cause says so.
 pub fn parse(text: &str, overrides: &[String]) -> Result<RunConfig> {
-    let mut value: toml::Value =
-        toml::from_str(text).map_err(|e| anyhow::anyhow!(one_line(&e.to_string())))?;
-    for o in overrides {
-        crate::overrides::apply(&mut value, o)?;
+    let cfg = parse_unchecked(text, overrides)?;
+    if let Err(e) = cfg.validate() {
+        if !overrides.is_empty() && parse(text, &[]).is_ok() {
+            return Err(e.context(set_origin(overrides)));
+        }
+        return Err(e);
     }
-    let cfg: RunConfig = value
-        .try_into()
-        .map_err(|e: toml::de::Error| anyhow::anyhow!(one_line(&e.to_string())))?;
-    cfg.validate()?;
     Ok(cfg)
 }
 
-/// A multi-line TOML error folded onto one line.
+/// `--set a=1 --set b=2`, for messages about errors the overrides cause.
+fn set_origin(overrides: &[String]) -> String {
+    let sets: Vec<String> = overrides.iter().map(|o| format!("--set {o}")).collect();
+    format!("after {}", sets.join(" "))
+}
+
+fn parse_unchecked(text: &str, overrides: &[String]) -> Result<RunConfig> {
+    let mut value: toml::Value = toml::from_str(text).map_err(|e| located(text, &e))?;
+    for o in overrides {
+        crate::overrides::apply(&mut value, o)?;
+    }
+    match value.try_into::<RunConfig>() {
+        Ok(cfg) => Ok(cfg),
+        Err(e) => {
+            // the same error read from the text itself carries its line
+            match toml::from_str::<RunConfig>(text) {
+                Err(e2) if overrides.is_empty() || e2.message() == e.message() => {
+                    Err(located(text, &e2))
+                }
+                _ if !overrides.is_empty() => {
+                    Err(anyhow::anyhow!(friendly(&e.to_string())).context(set_origin(overrides)))
+                }
+                _ => Err(anyhow::anyhow!(friendly(&e.to_string()))),
+            }
+        }
+    }
+}
+
+/// A TOML error on one line: "line L: <the line's text>: message". For an unknown variant the
+/// line is the one that holds the bad value (serde points at the enclosing table).
+fn located(text: &str, e: &toml::de::Error) -> anyhow::Error {
+    let msg = friendly(e.message());
+    let Some(span) = e.span() else {
+        return anyhow::anyhow!(msg);
+    };
+    // serde points at the enclosing table for an unknown key or variant: find its line
+    let mut at = span.start.min(text.len());
+    let end = span.end.clamp(at, text.len());
+    let quoted = |prefix: &str| {
+        e.message()
+            .strip_prefix(prefix)
+            .and_then(|r| r.split('`').next())
+            .map(str::to_string)
+    };
+    let found = if let Some(bad) = quoted("unknown variant `") {
+        text[at..end].find(&format!("\"{bad}\""))
+    } else if let Some(key) = quoted("unknown field `") {
+        let mut off = 0;
+        text[at..end].split_inclusive('\n').find_map(|l| {
+            let here = off;
+            off += l.len();
+            let rest = l.trim_start().strip_prefix(key.as_str())?;
+            rest.trim_start()
+                .starts_with(['=', '.'])
+                .then_some(here + l.len() - l.trim_start().len())
+        })
+    } else {
+        None
+    };
+    at += found.unwrap_or(0);
+    let line = text[..at].matches('\n').count() + 1;
+    let src = text.lines().nth(line - 1).unwrap_or("").trim();
+    let src: String = if src.chars().count() > 60 {
+        src.chars().take(57).chain("...".chars()).collect()
+    } else {
+        src.to_string()
+    };
+    anyhow::anyhow!("line {line}: {src}: {msg}")
+}
+
+/// serde's wording made clearer for config files, on one line.
+fn friendly(msg: &str) -> String {
+    one_line(msg)
+        .replace(
+            ", there are no fields",
+            ": this kind takes no keys besides `kind`",
+        )
+        .replace("unknown field", "unknown key")
+        .replace("missing field", "missing key")
+}
+
+/// A multi-line message folded onto one line.
 fn one_line(s: &str) -> String {
     s.lines()
         .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.chars().all(|c| c == '|' || c == '^' || c == ' '))
+        .filter(|l| !l.is_empty())
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// Re-roots a crate's `invalid <key> = <value>: <what is allowed>` error under `prefix` (the
+/// crate's own root `strip` dropped: pf-nets says `model.hidden`, pf-core `target.rx`), so the
+/// message names the key as written in the config: `model[0].net.hidden`.
+fn keyed(e: impl std::fmt::Display, prefix: &str, strip: &str) -> anyhow::Error {
+    let msg = e.to_string();
+    match msg.strip_prefix("invalid ") {
+        Some(rest) => {
+            let rest = rest.strip_prefix(strip).unwrap_or(rest);
+            anyhow::anyhow!("invalid {prefix}.{rest}")
+        }
+        None => anyhow::anyhow!("{prefix}: {msg}"),
+    }
+}
+
+/// A [`Param`] as written in configs.
+fn param_name(p: Param) -> String {
+    format!("{p:?}").to_lowercase()
 }
 
 fn pos(key: &str, v: usize) -> Result<()> {
@@ -637,7 +736,8 @@ impl RunConfig {
     /// Checks every value and the consistency between target, models and samplers.
     pub fn validate(&self) -> Result<()> {
         self.target.validate()?;
-        let dim = target_dim(&self.target).context("target")?;
+        let target = self.target.build().context("target")?;
+        let dim = target.dim();
         let mut names = std::collections::HashSet::new();
         for (i, m) in self.models.iter().enumerate() {
             let p = format!("model[{i}]");
@@ -647,7 +747,9 @@ impl RunConfig {
                     m.name
                 );
             }
-            m.net.validate().with_context(|| format!("{p}.net"))?;
+            m.net
+                .validate()
+                .map_err(|e| keyed(e, &format!("{p}.net"), "model."))?;
             if m.net.dim() as usize != dim {
                 bail!(
                     "invalid {p}.net.dim = {}: the target has dimension {dim}",
@@ -658,17 +760,28 @@ impl RunConfig {
                 bail!("invalid {p}.net.arch = \"discriminator\": a trained model needs score-mlp, ddpm-mlp or vector-mlp");
             }
             m.path.validate(&format!("{p}.path"))?;
-            m.train.validate().with_context(|| p.clone())?;
+            m.train.validate().map_err(|e| keyed(e, &p, ""))?;
+            match (m.train.steps, m.train.epochs) {
+                (Some(0), _) => bail!("invalid {p}.train.steps = 0: must be ≥ 1"),
+                (_, Some(0)) => bail!("invalid {p}.train.epochs = 0: must be ≥ 1"),
+                _ => {}
+            }
+            if m.train.epochs.is_some() && m.dataset.is_none() {
+                bail!("invalid {p}.train.epochs: an epoch budget needs a fixed dataset ({p}.dataset = N), or use {p}.train.steps");
+            }
             if let Some(n) = m.dataset {
                 pos(&format!("{p}.dataset"), n)?;
             }
             match &m.loss {
                 LossConfig::Dsm(d) => {
-                    d.validate().with_context(|| p.clone())?;
+                    d.validate().map_err(|e| keyed(e, &p, ""))?;
+                    if !(d.t_eps > 0.0 && d.t_eps < 1.0) {
+                        bail!("invalid {p}.loss.t_eps = {}: need 0 < T_ε < 1", d.t_eps);
+                    }
                     if !matches!(m.param, Param::Eps | Param::Score | Param::X0) {
                         bail!(
                             "invalid {p}.param = {:?}: dsm trains eps, score or x0",
-                            m.param
+                            param_name(m.param)
                         );
                     }
                 }
@@ -682,7 +795,10 @@ impl RunConfig {
                         bail!("invalid {p}.loss.beta_1/beta_t = {beta_1}/{beta_t}: need 0 < beta_1 < beta_t < 1");
                     }
                     if m.param != Param::Eps {
-                        bail!("invalid {p}.param = {:?}: ddpm trains eps", m.param);
+                        bail!(
+                            "invalid {p}.param = {:?}: ddpm trains eps",
+                            param_name(m.param)
+                        );
                     }
                 }
                 LossConfig::Csm { t_eps } | LossConfig::Fm { t_eps } => {
@@ -690,16 +806,22 @@ impl RunConfig {
                         bail!("invalid {p}.loss.t_eps = {t_eps}: must be in (0, 1)");
                     }
                     if matches!(m.loss, LossConfig::Csm { .. }) && m.param != Param::Score {
-                        bail!("invalid {p}.param = {:?}: csm trains score", m.param);
+                        bail!(
+                            "invalid {p}.param = {:?}: csm trains score",
+                            param_name(m.param)
+                        );
                     }
                     if matches!(m.loss, LossConfig::Fm { .. }) && m.param != Param::Velocity {
-                        bail!("invalid {p}.param = {:?}: fm trains velocity", m.param);
+                        bail!(
+                            "invalid {p}.param = {:?}: fm trains velocity",
+                            param_name(m.param)
+                        );
                     }
                 }
                 LossConfig::FmLinear { source } => {
                     source
                         .validate()
-                        .with_context(|| format!("{p}.loss.source"))?;
+                        .map_err(|e| keyed(e, &format!("{p}.loss.source"), "target."))?;
                     if target_dim(source)? != dim {
                         bail!(
                             "invalid {p}.loss.source: dimension {} ≠ target dimension {dim}",
@@ -709,7 +831,7 @@ impl RunConfig {
                     if m.param != Param::Velocity {
                         bail!(
                             "invalid {p}.param = {:?}: fm-linear trains velocity",
-                            m.param
+                            param_name(m.param)
                         );
                     }
                 }
@@ -770,6 +892,17 @@ impl RunConfig {
                 }
                 Ok(())
             };
+            if matches!(s, SamplerConfig::Ula { .. } | SamplerConfig::Mala { .. }) {
+                let probe =
+                    tch::Tensor::zeros([1, dim as i64], (tch::Kind::Float, tch::Device::Cpu));
+                if target.log_prob(&probe).is_none() {
+                    bail!(
+                        "invalid {p}.method = {:?}: target {} has samples only, no log-density, and Langevin needs its score; use a [[model]] with reverse-sde / pf-ode / flow, or monoflow",
+                        s.method(),
+                        target.name()
+                    );
+                }
+            }
             match s {
                 SamplerConfig::Ula {
                     steps,
@@ -897,14 +1030,16 @@ impl RunConfig {
                         bail!("invalid {p}.noise = {noise}: must be finite and ≥ 0");
                     }
                     if let Some(d) = discriminator {
-                        d.validate().with_context(|| format!("{p}.discriminator"))?;
+                        d.validate()
+                            .map_err(|e| keyed(e, &format!("{p}.discriminator"), "model."))?;
                         if !matches!(d, NetConfig::Discriminator(_)) || d.dim() as usize != dim {
                             bail!("invalid {p}.discriminator: needs arch = \"discriminator\" with dim = {dim}");
                         }
                     }
                     if let Some(t) = discriminator_train {
-                        t.validate()
-                            .with_context(|| format!("{p}.discriminator_train"))?;
+                        t.validate().map_err(|e| {
+                            keyed(e, &format!("{p}.discriminator_train"), "discriminator.")
+                        })?;
                     }
                     check_init(&format!("{p}.init"), init, dim)?;
                 }
@@ -996,7 +1131,9 @@ fn check_init(key: &str, init: &InitConfig, dim: usize) -> Result<()> {
             }
         }
         InitConfig::Target { target } => {
-            target.validate().with_context(|| format!("{key}.target"))?;
+            target
+                .validate()
+                .map_err(|e| keyed(e, &format!("{key}.target"), "target."))?;
             if target_dim(target)? != dim {
                 bail!(
                     "invalid {key}.target: dimension {} ≠ target dimension {dim}",
@@ -1005,8 +1142,14 @@ fn check_init(key: &str, init: &InitConfig, dim: usize) -> Result<()> {
             }
         }
         InitConfig::File { path } => {
-            if !path.exists() {
-                bail!("invalid {key}.path = {}: no such file", path.display());
+            let d = pf_core::target::DataFile::load(path)
+                .with_context(|| format!("invalid {key}.path"))?
+                .dim();
+            if d != dim {
+                bail!(
+                    "invalid {key}.path = {}: its rows have {d} columns, the target has dimension {dim}",
+                    path.display()
+                );
             }
         }
         InitConfig::Default => {}

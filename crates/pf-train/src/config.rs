@@ -128,7 +128,7 @@ impl TrainConfig {
             },
             (Some(_), Some(_)) => Err(Error::config(
                 "train.steps",
-                self.steps,
+                self.steps.unwrap_or_default(),
                 "give train.steps or train.epochs, not both",
             )),
             (None, None) => Err(Error::config(

@@ -96,10 +96,17 @@ pub fn train(
     };
     let pred = Predictor::net(&*net, cfg.param);
     let started = Instant::now();
+    let training = || format!("training model {}", cfg.name);
     let (report, ddpm, source) = match &cfg.loss {
         LossConfig::Dsm(d) => {
             let loss = Dsm::new(path.clone(), d.clone())?;
-            (trainer.run(|k| loss.loss(&pred, &x0(k)))?, None, None)
+            (
+                trainer
+                    .run(|k| loss.loss(&pred, &x0(k)))
+                    .with_context(training)?,
+                None,
+                None,
+            )
         }
         LossConfig::Ddpm {
             steps,
@@ -109,24 +116,40 @@ pub fn train(
             let sched = DdpmSchedule::linear(*steps, *beta_1, *beta_t);
             let loss = DdpmLoss::new(sched.clone());
             (
-                trainer.run(|k| loss.loss(&pred, &x0(k)))?,
+                trainer
+                    .run(|k| loss.loss(&pred, &x0(k)))
+                    .with_context(training)?,
                 Some(sched),
                 None,
             )
         }
         LossConfig::Csm { t_eps } => {
             let loss = Csm::new(path.clone(), *t_eps)?;
-            (trainer.run(|k| loss.loss(&pred, &x0(k)))?, None, None)
+            (
+                trainer
+                    .run(|k| loss.loss(&pred, &x0(k)))
+                    .with_context(training)?,
+                None,
+                None,
+            )
         }
         LossConfig::Fm { t_eps } => {
             let loss = FlowMatching::new(path.clone(), *t_eps)?;
-            (trainer.run(|k| loss.loss(&pred, &x0(k)))?, None, None)
+            (
+                trainer
+                    .run(|k| loss.loss(&pred, &x0(k)))
+                    .with_context(training)?,
+                None,
+                None,
+            )
         }
         LossConfig::FmLinear { source } => {
             let src = source.build()?;
-            let report = trainer.run(|k| -> Loss {
-                LinearFlowMatching.loss(&pred, &x0(k), &src.sample(batch, device))
-            })?;
+            let report = trainer
+                .run(|k| -> Loss {
+                    LinearFlowMatching.loss(&pred, &x0(k), &src.sample(batch, device))
+                })
+                .with_context(training)?;
             (report, None, Some(src))
         }
     };

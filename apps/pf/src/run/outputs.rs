@@ -92,3 +92,43 @@ pub fn prepare_dir(dir: &Path, force: bool) -> Result<PathBuf> {
     let _ = std::fs::remove_file(&probe);
     Ok(dir.to_path_buf())
 }
+
+/// Whether a checkpoint lies in `dir` or one level of `models/<name>/` under it.
+fn holds_checkpoint(dir: &Path) -> bool {
+    let ck = |d: &Path| d.join("checkpoint.safetensors").exists();
+    ck(dir)
+        || std::fs::read_dir(dir.join("models"))
+            .map(|rd| rd.flatten().any(|e| ck(&e.path())))
+            .unwrap_or(false)
+}
+
+/// After a failed run into `dir`, which was absent (`existed` false) or empty before it: removes
+/// what the run wrote unless it holds a checkpoint to `--resume` from, so a failed run leaves
+/// either nothing or its last good checkpoints — never a half-made run directory.
+pub fn discard_failed(dir: &Path, existed: bool) {
+    if holds_checkpoint(dir) {
+        return;
+    }
+    if !existed {
+        let _ = std::fs::remove_dir_all(dir);
+        return;
+    }
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            let p = e.path();
+            let _ = if p.is_dir() {
+                std::fs::remove_dir_all(&p)
+            } else {
+                std::fs::remove_file(&p)
+            };
+        }
+    }
+}
+
+/// Whether `dir` is absent or an empty directory.
+pub fn absent_or_empty(dir: &Path) -> bool {
+    match std::fs::read_dir(dir) {
+        Ok(mut rd) => rd.next().is_none(),
+        Err(_) => !dir.exists(),
+    }
+}
