@@ -37,7 +37,7 @@ pub(crate) fn gmm1d(
         let ll = lik.score(&*path, &score, &x, &prior)?;
         Ok((ll.logp, ll.nfe))
     };
-    run(small(n, 256))?;
+    let _warm = run(small(n, 256))?;
     let (wall, (logp, nfe)) = timed(device, || run(n))?;
     Ok((
         wall,

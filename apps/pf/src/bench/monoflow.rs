@@ -19,6 +19,10 @@ pub(crate) fn funnel(sz: Sizes, device: Device, seed: i64) -> Result<(f64, Outco
         sz.steps.unwrap_or(1),
         sz.batch.unwrap_or(1),
     );
+    anyhow::ensure!(
+        batch <= n,
+        "--batch {batch} must be at most --particles {n} (a batch of distinct particles)"
+    );
     tch::manual_seed(seed);
     let mut disc = Discriminator::new(
         NetConfig::Discriminator(DiscriminatorConfig::new(2)),

@@ -91,7 +91,7 @@ pub(crate) fn sample(sz: Sizes, ode: bool, device: Device, seed: i64) -> Result<
         };
         Ok(out.x)
     };
-    run(small(k, 11))?;
+    let _warm = run(small(k, 11))?;
     tch::manual_seed(seed);
     let (wall, x) = timed(device, || run(k))?;
     Ok((

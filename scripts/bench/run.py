@@ -1,0 +1,424 @@
+#!/usr/bin/env python3
+"""Runs `pf bench` and the Python/PyTorch references (scripts/bench/bench.py) side by side and
+writes BENCHMARKS.md. Called by scripts/bench/run.sh, which builds `pf` and finds the venv's
+python; see there for the options.
+
+Full run: for each of R rounds, every workload runs in both languages, alternating which goes
+first from round to round; each job is a fresh process (its own warm-up). Medians over rounds,
+the Python/Rust ratio per workload against its target, the sgemm roofline measured in both, the
+nominal GFLOP/s of the network-bound workloads, and the machine, load and versions it ran on.
+
+Smoke run (--smoke): every workload once at tiny sizes in both languages; checks that each job
+prints one parseable JSON line with the expected fields and finite numbers. Writes nothing, times
+nothing that matters; exit status 1 if any job failed.
+"""
+import argparse
+import datetime
+import json
+import math
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+HERE = os.path.join(ROOT, "scripts", "bench")
+
+# ---------------------------------------------------------------------------------------------
+# FLOP counts (nominal: the seeds' networks, 2·in·out per Linear per sample forward, ×3 for
+# forward + backward, ×2 for forward + input-gradient backward).
+
+
+def score_model_fwd(dim, hidden=(128, 256, 128), embed=64):
+    macs = 1 * embed + embed * embed
+    inp = dim
+    for h in hidden:
+        macs += (inp + embed) * h
+        inp = h
+    macs += inp * dim
+    return 2 * macs
+
+
+def diffusion_model_fwd(dim=2, nblocks=4, nunits=64):
+    return 2 * ((dim + 1) * nunits + nblocks * nunits * nunits + nunits * dim)
+
+
+def disc_fwd(dim=2, hidden=(128, 128)):
+    macs, inp = 0, dim
+    for h in hidden:
+        macs += inp * h
+        inp = h
+    return 2 * (macs + inp)
+
+
+def nominal_flop(workload, line):
+    """Nominal FLOP of a run from its JSON line, or None for workloads that are not network-bound."""
+    g = line.get
+    if workload == "vp-train":
+        return 3 * score_model_fwd(2) * g("batch") * g("train_steps")
+    if workload in ("vp-sample-sde", "vp-sample-ode"):
+        return score_model_fwd(2) * g("particles") * g("nfe")
+    if workload == "ddpm-train":
+        return 3 * diffusion_model_fwd() * g("batch") * g("train_steps")
+    if workload == "ddpm-sample":
+        return diffusion_model_fwd() * g("particles") * g("nfe")
+    if workload == "likelihood-gmm1d":
+        return 2 * score_model_fwd(1) * g("particles") * g("nfe")
+    if workload == "monoflow-funnel":
+        d = disc_fwd()
+        return (3 * d * 2 * g("batch") + 2 * d * g("particles")) * g("steps")
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# What runs. A job is one process; a row of the table compares a Rust job with a Python job.
+
+SMOKE_SIZES = {
+    "langevin-funnel": ["--particles", "64", "--steps", "5"],
+    "langevin-ring": ["--particles", "64", "--steps", "5"],
+    "vp-train": ["--train-steps", "3", "--batch", "32"],
+    "vp-sample-sde": ["--particles", "64", "--steps", "5"],
+    "vp-sample-ode": ["--particles", "64", "--steps", "5"],
+    "ddpm-train": ["--train-steps", "3", "--batch", "32"],
+    "ddpm-sample": ["--particles", "64", "--steps", "5"],
+    "likelihood-gmm1d": ["--particles", "64"],
+    "monoflow-funnel": ["--particles", "64", "--steps", "3", "--batch", "32"],
+    "sgemm": ["--particles", "64", "--steps", "2"],
+}
+
+
+def jobs_and_rows(weights):
+    """(jobs: name -> (lang, workload, extra args), rows: (label, rust job, python job, target, kind))."""
+    w = ["--weights", weights]
+    jobs = {
+        "rs:langevin-funnel": ("rust", "langevin-funnel", []),
+        "py:langevin-funnel": ("python", "langevin-funnel", []),
+        "rs:langevin-ring": ("rust", "langevin-ring", ["--score", "analytic"]),
+        "rs:langevin-ring-autograd": ("rust", "langevin-ring", ["--score", "autograd"]),
+        "py:langevin-ring": ("python", "langevin-ring", []),
+        "rs:likelihood-gmm1d": ("rust", "likelihood-gmm1d", w),
+        "py:likelihood-gmm1d-scipy": ("python", "likelihood-gmm1d", w + ["--solver", "scipy"]),
+        "py:likelihood-gmm1d-torchdiffeq": ("python", "likelihood-gmm1d", w + ["--solver", "torchdiffeq"]),
+    }
+    for wl in ["vp-train", "vp-sample-sde", "vp-sample-ode", "ddpm-train", "ddpm-sample",
+               "monoflow-funnel", "sgemm"]:
+        jobs["rs:" + wl] = ("rust", wl, [])
+        jobs["py:" + wl] = ("python", wl, [])
+    rows = [
+        ("langevin-funnel", "rs:langevin-funnel", "py:langevin-funnel", 5.0,
+         "analytic score; Rust: fused step"),
+        ("langevin-ring", "rs:langevin-ring", "py:langevin-ring", 5.0,
+         "Rust: closed-form fused step; Python: seed 003's autograd"),
+        ("langevin-ring (autograd in both)", "rs:langevin-ring-autograd", "py:langevin-ring", None,
+         "information: the same autograd score in both"),
+        ("vp-train", "rs:vp-train", "py:vp-train", 1.5, ""),
+        ("vp-sample-sde", "rs:vp-sample-sde", "py:vp-sample-sde", 1.5, ""),
+        ("vp-sample-ode", "rs:vp-sample-ode", "py:vp-sample-ode", 1.5, ""),
+        ("ddpm-train", "rs:ddpm-train", "py:ddpm-train", 1.5, ""),
+        ("ddpm-sample", "rs:ddpm-sample", "py:ddpm-sample", 1.5, ""),
+        ("likelihood-gmm1d vs seed 002 (scipy RK45)", "rs:likelihood-gmm1d",
+         "py:likelihood-gmm1d-scipy", 3.0, "same weights, same tolerances"),
+        ("likelihood-gmm1d vs torchdiffeq dopri5", "rs:likelihood-gmm1d",
+         "py:likelihood-gmm1d-torchdiffeq", 1.5, "same weights, same tolerances"),
+        ("monoflow-funnel", "rs:monoflow-funnel", "py:monoflow-funnel", 1.5, ""),
+        ("sgemm (roofline)", "rs:sgemm", "py:sgemm", None, "the same MKL sgemm in both"),
+    ]
+    return jobs, rows
+
+
+def command(job, pf, py, threads, smoke):
+    lang, wl, extra = job
+    sizes = SMOKE_SIZES[wl] if smoke else []
+    if lang == "rust":
+        cmd = [pf, "--device", "cpu", "--seed", "0"]
+        if threads:
+            cmd += ["--threads", str(threads)]
+        return cmd + ["bench", wl] + sizes + extra
+    cmd = [py, os.path.join(HERE, "bench.py"), wl, "--device", "cpu", "--seed", "0"]
+    if threads:
+        cmd += ["--threads", str(threads)]
+    return cmd + sizes + extra
+
+
+REQUIRED = ("impl", "workload", "device", "threads", "particles", "steps", "train_steps", "batch",
+            "wall_s", "throughput", "unit", "check")
+
+
+def run_job(name, job, args, log):
+    cmd = command(job, args.pf, args.python, args.threads, args.smoke)
+    t0 = time.time()
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout, cwd=ROOT)
+    took = time.time() - t0
+    out = p.stdout.strip().splitlines()
+    log.write(f"$ {' '.join(cmd)}\n{p.stdout}{p.stderr}\n")
+    log.flush()
+    if p.returncode != 0 or not out:
+        raise RuntimeError(f"{name}: exit {p.returncode}\n{p.stderr.strip()[-2000:]}")
+    line = json.loads(out[-1])
+    missing = [k for k in REQUIRED if k not in line]
+    if missing:
+        raise RuntimeError(f"{name}: JSON line lacks {missing}: {out[-1]}")
+    lang, wl, _ = job
+    if line["impl"] != lang or line["workload"] != wl:
+        raise RuntimeError(f"{name}: JSON says impl={line['impl']} workload={line['workload']}")
+    for k in ("wall_s", "throughput", "check"):
+        if not (isinstance(line[k], (int, float)) and math.isfinite(line[k])):
+            raise RuntimeError(f"{name}: {k} = {line[k]!r} is not a finite number")
+    if line["wall_s"] <= 0:
+        raise RuntimeError(f"{name}: wall_s = {line['wall_s']}")
+    line["_process_s"] = took
+    return line
+
+
+# ---------------------------------------------------------------------------------------------
+# Machine description.
+
+
+def sh(cmd):
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, shell=True, cwd=ROOT, timeout=60).stdout.strip()
+    except Exception:  # noqa: BLE001
+        return ""
+
+
+def machine(args):
+    lscpu = sh("lscpu")
+    model = re.search(r"Model name:\s*(.+)", lscpu)
+    flags = re.search(r"Flags:\s*(.+)", lscpu)
+    simd = [f for f in ("avx2", "fma", "avx512f", "avx512_bf16", "amx_tile") if flags and f in flags.group(1).split()]
+    torch_info = sh(f"{args.python} -c \"import torch, numpy, scipy, torchdiffeq; "
+                    f"print(torch.__version__, numpy.__version__, scipy.__version__, torchdiffeq.__version__)\"").split()
+    blas = sh(f"{args.python} -c \"import torch; print(torch.__config__.show())\"")
+    mkl = re.search(r"(Intel\(R\) oneAPI Math Kernel Library Version [^\n]*|OpenBLAS[^\n]*)", blas)
+    lock = open(os.path.join(ROOT, "Cargo.lock")).read()
+    tch = re.search(r'name = "tch"\nversion = "([^"]+)"', lock)
+    info = sh(f"{args.pf} info")
+    libtorch = re.search(r"libtorch\s+(\S+)", info)
+    return {
+        "cpu": model.group(1).strip() if model else platform.processor(),
+        "cores": os.cpu_count(),
+        "simd": ", ".join(simd),
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "torch": torch_info[0] if torch_info else "?",
+        "numpy": torch_info[1] if len(torch_info) > 1 else "?",
+        "scipy": torch_info[2] if len(torch_info) > 2 else "?",
+        "torchdiffeq": torch_info[3] if len(torch_info) > 3 else "?",
+        "blas": mkl.group(1) if mkl else "?",
+        "tch": tch.group(1) if tch else "?",
+        "libtorch": libtorch.group(1) if libtorch else "?",
+        "commit": sh("git rev-parse --short HEAD") + (" (dirty tree)" if sh("git status --porcelain --untracked-files=no") else ""),
+        "rustc": sh("rustc --version"),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Report.
+
+
+def fmt_s(v):
+    return f"{v:.3g}" if v < 10 else f"{v:.1f}"
+
+
+def sizes_of(line):
+    parts = []
+    for k, label in (("particles", "N"), ("steps", "K"), ("train_steps", "S"), ("batch", "B")):
+        if line.get(k) is not None:
+            parts.append(f"{label}={line[k]:,}".replace(",", " "))
+    if line.get("nfe") is not None and line["workload"] == "likelihood-gmm1d":
+        parts.append(f"nfe={line['nfe']}")
+    return ", ".join(parts)
+
+
+def write_report(args, mach, results, jobs, rows, load_before, load_after, started, finished):
+    med = {k: statistics.median(l["wall_s"] for l in v) for k, v in results.items()}
+    lines = []
+    w = lines.append
+    w("# pflow benchmarks: Rust (`pf bench`) against the seeds' Python/PyTorch")
+    w("")
+    w(f"Generated by `scripts/bench/run.sh{' ' + args.cmdline if args.cmdline else ''}` "
+      f"on {started:%Y-%m-%d %H:%M} UTC (finished {finished:%H:%M}), commit {mach['commit']}. "
+      "Regenerate with that one command; do not edit by hand (the notes at the end come from "
+      "`scripts/bench/NOTES.md`).")
+    w("")
+    w("## Machine")
+    w("")
+    w(f"- CPU: {mach['cpu']}, {mach['cores']} cores ({mach['simd']}); Linux {mach['kernel']}")
+    w(f"- Threads: {args.threads} intra-op threads in both languages (`pf --threads`, `torch.set_num_threads`)")
+    w(f"- Rust: {mach['rustc']}, tch {mach['tch']}, libtorch {mach['libtorch']}; release build (`cargo build --release -p pf`)")
+    w(f"- Python {mach['python']}: torch {mach['torch']}, numpy {mach['numpy']}, scipy {mach['scipy']}, "
+      f"torchdiffeq {mach['torchdiffeq']}; BLAS: {mach['blas']} (the same libtorch shared libraries serve both sides)")
+    w(f"- Load average (1 min) before/after: {load_before:.2f} / {load_after:.2f}. "
+      f"{args.rounds} rounds, Rust and Python alternating (the first to run swaps each round); medians.")
+    w("")
+    w("## Results (CPU)")
+    w("")
+    w("Wall time of the timed region (after a warm-up), median over rounds. Ratio = Python / Rust "
+      "(higher: Rust faster).")
+    w("")
+    w("| workload | sizes | Rust median s | Python median s | ratio | target | met? | note |")
+    w("|---|---|---:|---:|---:|---:|---|---|")
+    verdicts = []
+    for label, rj, pj, target, note in rows:
+        if rj not in med or pj not in med:
+            continue
+        r, p = med[rj], med[pj]
+        ratio = p / r
+        if target is None:
+            tgt, met = "—", "—"
+        else:
+            tgt = f"≥ {target:g}×"
+            ok = ratio >= target
+            met = "yes" if ok else f"**no** ({ratio / target:.2f} of target)"
+            verdicts.append((label, ok, ratio, target))
+        line = results[rj][0]
+        pyline = results[pj][0]
+        sz = sizes_of(line)
+        if pyline.get("nfe") is not None and line.get("nfe") is not None and pyline["nfe"] != line["nfe"]:
+            note = (note + "; " if note else "") + f"Python nfe={pyline['nfe']}"
+        w(f"| {label} | {sz} | {fmt_s(r)} | {fmt_s(p)} | {ratio:.2f}× | {tgt} | {met} | {note} |")
+    w("")
+    missed = [v for v in verdicts if not v[1]]
+    if missed:
+        w("Targets missed: " + "; ".join(f"{l} ({r:.2f}× of {t:g}×)" for l, _, r, t in missed)
+          + ". Why: see the notes below.")
+    else:
+        w(f"Every CPU target is met ({len(verdicts)} rows with targets).")
+    w("")
+    # roofline
+    sg = {k: statistics.median(l["throughput"] for l in results[k]) / 1e9 for k in ("rs:sgemm", "py:sgemm") if k in results}
+    roof = max(sg.values()) if sg else None
+    if sg:
+        n = results["rs:sgemm"][0]["particles"] if "rs:sgemm" in results else "?"
+        w("## sgemm roofline and achieved GFLOP/s")
+        w("")
+        w(f"Measured sgemm ({n}² float32 `mm`, median): Rust {sg.get('rs:sgemm', float('nan')):.1f} GFLOP/s, "
+          f"Python {sg.get('py:sgemm', float('nan')):.1f} GFLOP/s (one MKL, so these agree; the roofline "
+          f"below is {roof:.1f}).")
+        w("")
+        w("Nominal FLOP count of the seeds' networks (2·in·out per Linear per sample for a forward, ×3 "
+          "for forward + backward in training, ×2 for forward + input gradient in the likelihood and "
+          "MonoFlow's particle step), divided by the median wall time. Rust executes fewer than the "
+          "nominal FLOPs where it folds a shared time embedding into the biases (vp-sample-*, "
+          "likelihood: about ⅔), so its figure is an effective rate.")
+        w("")
+        w("| workload | nominal GFLOP | Rust GFLOP/s | Python GFLOP/s | Rust % of roofline | Python % of roofline |")
+        w("|---|---:|---:|---:|---:|---:|")
+        for label, rj, pj, target, note in rows:
+            if rj not in med or pj not in med:
+                continue
+            wl = results[rj][0]["workload"]
+            fr = nominal_flop(wl, results[rj][0])
+            fp = nominal_flop(wl, results[pj][0])
+            if fr is None:
+                continue
+            gr, gp = fr / med[rj] / 1e9, fp / med[pj] / 1e9
+            w(f"| {label} | {fr / 1e9:.1f} | {gr:.1f} | {gp:.1f} | {100 * gr / roof:.0f} % | {100 * gp / roof:.0f} % |")
+        w("")
+    w("## GPU")
+    w("")
+    w("Not measured: no GPU machine was available to this session. `pf bench` runs on CUDA as is "
+      "(`pf --device cuda bench WORKLOAD`, sizes by flags; the clock starts and stops after a "
+      "device synchronisation), and so do the Python references (`python scripts/bench/bench.py "
+      "WORKLOAD --device cuda`).")
+    w("")
+    w("## Every run")
+    w("")
+    w("| job | wall s per round | median | min | max |")
+    w("|---|---|---:|---:|---:|")
+    for name, ls in results.items():
+        ws = [l["wall_s"] for l in ls]
+        extra = ""
+        if ls[0].get("nfe") is not None and ls[0]["workload"] == "likelihood-gmm1d":
+            extra = f" (nfe {ls[0]['nfe']})"
+        w(f"| `{name}`{extra} | {', '.join(fmt_s(x) for x in ws)} | {fmt_s(med[name])} | {fmt_s(min(ws))} | {fmt_s(max(ws))} |")
+    w("")
+    w("Commands: `pf --device cpu --seed 0 --threads T bench WORKLOAD [flags]` and "
+      "`python scripts/bench/bench.py WORKLOAD --device cpu --seed 0 --threads T [flags]`; the full "
+      f"log of this run is `{os.path.relpath(args.log, ROOT)}`.")
+    w("")
+    notes = os.path.join(HERE, "NOTES.md")
+    if os.path.exists(notes):
+        w(open(notes).read().rstrip())
+        w("")
+    with open(args.out, "w") as f:
+        f.write("\n".join(lines))
+    return missed
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--pf", required=True)
+    ap.add_argument("--python", required=True)
+    ap.add_argument("--smoke", action="store_true")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=os.cpu_count())
+    ap.add_argument("--out", default=os.path.join(ROOT, "BENCHMARKS.md"))
+    ap.add_argument("--only", help="comma-separated workloads (default: all)")
+    ap.add_argument("--timeout", type=int, default=3600, help="seconds per job")
+    ap.add_argument("--cmdline", default="", help="the run.sh arguments, for the report")
+    ap.add_argument("--log", default=os.path.join(ROOT, "target", "bench", "run.log"))
+    args, rest = ap.parse_known_args()
+    if rest:
+        ap.error(f"unknown arguments {rest}")
+    os.makedirs(os.path.dirname(args.log), exist_ok=True)
+    weights = os.path.join(ROOT, "target", "bench", "gmm1d_score.safetensors")
+    subprocess.run([args.python, os.path.join(HERE, "make_weights.py"), weights], check=True,
+                   capture_output=True, cwd=ROOT)
+    jobs, rows = jobs_and_rows(weights)
+    if args.only:
+        keep = set(args.only.split(","))
+        unknown = keep - {j[1] for j in jobs.values()}
+        if unknown:
+            ap.error(f"--only: unknown workloads {sorted(unknown)}")
+        jobs = {k: v for k, v in jobs.items() if v[1] in keep}
+    # jobs grouped by workload, in table order
+    order = []
+    for _, rj, pj, _, _ in rows:
+        for j in (rj, pj):
+            if j in jobs and j not in order:
+                order.append(j)
+    with open(args.log, "w") as log:
+        if args.smoke:
+            failed = []
+            for name in order:
+                try:
+                    line = run_job(name, jobs[name], args, log)
+                    print(f"ok   {name:36s} {line['wall_s']:.4f} s")
+                except Exception as e:  # noqa: BLE001
+                    failed.append(name)
+                    print(f"FAIL {name}: {e}")
+            print(f"bench smoke: {len(order) - len(failed)}/{len(order)} jobs ok (log: {args.log})")
+            return 1 if failed else 0
+        started = datetime.datetime.now(datetime.timezone.utc)
+        load_before = os.getloadavg()[0]
+        results = {k: [] for k in order}
+        for r in range(args.rounds):
+            groups = []
+            for name in order:
+                wl = jobs[name][1]
+                if groups and groups[-1][0] == wl:
+                    groups[-1][1].append(name)
+                else:
+                    groups.append((wl, [name]))
+            for wl, names in groups:
+                rs = [n for n in names if jobs[n][0] == "rust"]
+                ps = [n for n in names if jobs[n][0] == "python"]
+                seq = rs + ps if r % 2 == 0 else ps + rs
+                for name in seq:
+                    line = run_job(name, jobs[name], args, log)
+                    results[name].append(line)
+                    print(f"round {r + 1}/{args.rounds}  {name:36s} {line['wall_s']:9.3f} s  "
+                          f"(load {os.getloadavg()[0]:.2f})", flush=True)
+        load_after = os.getloadavg()[0]
+        finished = datetime.datetime.now(datetime.timezone.utc)
+        missed = write_report(args, machine(args), results, jobs, rows, load_before, load_after, started, finished)
+        print(f"wrote {args.out}" + (f"; targets missed: {', '.join(m[0] for m in missed)}" if missed else "; every target met"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
