@@ -42,9 +42,17 @@ pub fn apply(root: &mut Value, spec: &str) -> Result<()> {
                             f("name") || (e.get("name").is_none() && f("method"))
                         })
                         .ok_or_else(|| {
+                            let known: Vec<&str> = a
+                                .iter()
+                                .filter_map(|e| {
+                                    e.get("name").or(e.get("method")).and_then(Value::as_str)
+                                })
+                                .collect();
                             anyhow::anyhow!(
-                                "invalid --set {key}: no element named {part:?} in {}",
-                                parts[..i].join(".")
+                                "invalid --set {key}: no element named {part:?} in {} (known: {}, or an index 0..{})",
+                                parts[..i].join("."),
+                                known.join(", "),
+                                a.len()
                             )
                         })?,
                 };

@@ -234,13 +234,15 @@ impl Trainer {
                 if self.loss_count > 0 {
                     let row = self.log_row(lr, start);
                     if let Some(w) = csv.as_mut() {
-                        writeln!(
-                            w,
-                            "{},{:e},{:e},{:.3}",
+                        // one write per row: a kill leaves whole rows (and at worst one cut
+                        // row, which a resumed run drops)
+                        let line = format!(
+                            "{},{:e},{:e},{:.3}\n",
                             row.step, row.loss, row.lr, row.elapsed_s
-                        )
-                        .and_then(|()| w.flush())
-                        .map_err(|e| Error::file(self.csv_path().unwrap_or_default(), e))?;
+                        );
+                        w.write_all(line.as_bytes())
+                            .and_then(|()| w.flush())
+                            .map_err(|e| Error::file(self.csv_path().unwrap_or_default(), e))?;
                     }
                     bar.set_message(format!("loss {:.4e}", row.loss));
                     bar.suspend(|| {
@@ -344,7 +346,8 @@ impl Trainer {
     }
 
     /// Opens the CSV for appending, writing the header if new; on a resumed run rows beyond the
-    /// current step are dropped first.
+    /// current step (and a row cut short by a kill) are dropped first, and the kept rows are
+    /// rewritten atomically (temp file + rename).
     fn open_csv(&self) -> Result<Option<std::fs::File>> {
         let Some(path) = self.csv_path() else {
             return Ok(None);
@@ -357,10 +360,10 @@ impl Trainer {
                 .lines()
                 .skip(1)
                 .filter(|l| {
-                    l.split(',')
-                        .next()
-                        .and_then(|s| s.parse::<usize>().ok())
-                        .is_some_and(|s| s <= self.step)
+                    let f: Vec<&str> = l.split(',').collect();
+                    f.len() == 4
+                        && f[1..].iter().all(|v| v.parse::<f64>().is_ok())
+                        && f[0].parse::<usize>().is_ok_and(|s| s <= self.step)
                 })
                 .map(str::to_string)
                 .collect(),
@@ -371,7 +374,9 @@ impl Trainer {
             text.push_str(&l);
             text.push('\n');
         }
-        std::fs::write(&path, text).map_err(|e| Error::file(&path, e))?;
+        pf_nets::checkpoint::write_atomic(&path, |tmp| {
+            std::fs::write(tmp, &text).map_err(|e| pf_nets::Error::file(tmp, e))
+        })?;
         let f = std::fs::OpenOptions::new()
             .append(true)
             .open(&path)

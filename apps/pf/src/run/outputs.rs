@@ -85,8 +85,16 @@ pub fn prepare_dir(dir: &Path, force: bool) -> Result<PathBuf> {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create output directory {}", dir.display()))?;
     }
+    if force {
+        remove_stale_temps(dir);
+        if let Ok(rd) = std::fs::read_dir(dir.join("models")) {
+            for e in rd.flatten() {
+                remove_stale_temps(&e.path());
+            }
+        }
+    }
     // probe writability now, before any work
-    let probe = dir.join(format!(".pf-write-probe-{}", std::process::id()));
+    let probe = dir.join(format!(".pf-write-probe.tmp-{}", std::process::id()));
     std::fs::write(&probe, b"")
         .with_context(|| format!("output directory {} is not writable", dir.display()))?;
     let _ = std::fs::remove_file(&probe);
@@ -130,5 +138,24 @@ pub fn absent_or_empty(dir: &Path) -> bool {
     match std::fs::read_dir(dir) {
         Ok(mut rd) => rd.next().is_none(),
         Err(_) => !dir.exists(),
+    }
+}
+
+/// Whether `name` is one of pflow's temporary files (`.<name>.tmp-<pid>…`, pf-viz's
+/// `.<stem>.<pid>-<n>.tmp.<ext>`).
+pub fn is_temp(name: &str) -> bool {
+    name.starts_with('.') && (name.contains(".tmp-") || name.contains(".tmp."))
+}
+
+/// Removes the temporary files a killed run left in `dir` (never a complete output: those are
+/// renamed into place).
+fn remove_stale_temps(dir: &Path) {
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            if e.file_name().to_str().is_some_and(is_temp) && e.path().is_file() {
+                tracing::info!(file = %e.path().display(), "removing a killed run's temporary file");
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
     }
 }
