@@ -1,7 +1,9 @@
 //! Exponential moving average of the weights: after every optimiser step,
 //!   θ̄ ← d θ̄ + (1 − d) θ   (in place, `lerp_`, under `no_grad`),
 //! with θ̄ initialised to the initial weights. Sampling from θ̄ is usually better than from θ.
+//! The shadows live in one flat buffer [P], so an update is two ops (concatenate, `lerp_`).
 
+use crate::adam::{flat_cat, flat_views};
 use crate::{Error, Result};
 use std::collections::HashMap;
 use std::path::Path;
@@ -12,16 +14,19 @@ use tch::Tensor;
 pub struct Ema {
     decay: f64,
     names: Vec<String>,
+    flat: Tensor,
     shadows: Vec<Tensor>,
 }
 
 impl Ema {
     /// Shadows initialised to copies of `params`.
     pub fn new(names: &[String], params: &[Tensor], decay: f64) -> Self {
-        let shadows = tch::no_grad(|| params.iter().map(|p| p.detach().copy()).collect());
+        let flat = tch::no_grad(|| flat_cat(params).detach().copy());
+        let shadows = flat_views(&flat, params);
         Self {
             decay,
             names: names.to_vec(),
+            flat,
             shadows,
         }
     }
@@ -36,9 +41,7 @@ impl Ema {
     /// θ̄ ← d θ̄ + (1 − d) θ.
     pub fn update(&mut self, params: &[Tensor]) {
         tch::no_grad(|| {
-            for (s, p) in self.shadows.iter_mut().zip(params) {
-                let _ = s.lerp_(p, 1.0 - self.decay);
-            }
+            let _ = self.flat.lerp_(&flat_cat(params), 1.0 - self.decay);
         });
     }
 

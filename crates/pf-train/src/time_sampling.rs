@@ -6,9 +6,12 @@
 //! importance sampling concentrates draws where the weighted loss lives and removes most of the
 //! variance (the factor becomes Z σ²(t)/(1 − T_ε), Z the normaliser).
 //!
-//! q is tabulated once on a log-spaced grid of `IS_CELLS` cells over [T_ε, 1]: q̃ is piecewise
-//! constant (trapezoid mass per cell), sampled exactly by inverting its piecewise-linear CDF, and
-//! the factor uses q̃ itself, so the estimator is exactly unbiased however coarse the table.
+//! q is tabulated once as its inverse CDF at `IS_CELLS` + 1 equally spaced probabilities
+//! (quantiles Q₀ = T_ε < Q₁ < … < Q_M = 1, from a fine log-spaced trapezoid CDF). A draw is
+//! t = Q_j + f (Q_{j+1} − Q_j) with u = (j + f)/M ~ U[0, 1): the sampled density q̃ is piecewise
+//! constant, q̃(t) = 1/(M (Q_{j+1} − Q_j)) on cell j, and the factor uses q̃ itself, so the
+//! estimator is exactly unbiased however coarse the table. (All elementwise ops and one gather:
+//! no `searchsorted`, which is slow on CPU.)
 
 use crate::weighting::Weighting;
 use pf_core::path::{CoeffsT, GaussianPath};
@@ -27,12 +30,10 @@ pub struct TimeSampler {
 
 #[derive(Debug)]
 struct Table {
-    /// host copies (f64): cell edges [M + 1], CDF at edges [M + 1], normalised density [M]
-    edges: Vec<f64>,
-    cdf: Vec<f64>,
-    dens: Vec<f64>,
+    /// the quantiles Q₀..Q_M (host, f64)
+    quantiles: Vec<f64>,
     /// the same on the device of the last call
-    cache: std::sync::Mutex<Option<(Device, Tensor, Tensor, Tensor)>>,
+    cache: std::sync::Mutex<Option<(Device, Tensor)>>,
 }
 
 impl TimeSampler {
@@ -48,41 +49,43 @@ impl TimeSampler {
     /// t ~ q ∝ λ(t)/σ²(t) on [T_ε, 1] (needs T_ε > 0).
     pub fn importance(path: &dyn GaussianPath, t_eps: f64, weighting: Weighting) -> Self {
         assert!(t_eps > 0.0, "importance sampling needs t_eps > 0");
-        let m = IS_CELLS;
+        // fine log-spaced CDF of q (trapezoid), then its inverse at u = i/M
+        let fine = 16 * IS_CELLS;
         let ratio = 1.0 / t_eps;
-        let edges: Vec<f64> = (0..=m)
+        let grid: Vec<f64> = (0..=fine)
             .map(|i| {
-                if i == m {
+                if i == fine {
                     1.0
                 } else {
-                    t_eps * ratio.powf(i as f64 / m as f64)
+                    t_eps * ratio.powf(i as f64 / fine as f64)
                 }
             })
             .collect();
         let q = |t: f64| weighting.lambda(path, t) / path.coeffs(t).sigma.powi(2);
-        let qe: Vec<f64> = edges.iter().map(|&t| q(t)).collect();
-        let mass: Vec<f64> = (0..m)
-            .map(|i| 0.5 * (qe[i] + qe[i + 1]) * (edges[i + 1] - edges[i]))
-            .collect();
-        let total: f64 = mass.iter().sum();
-        let mut cdf = Vec::with_capacity(m + 1);
-        let mut acc = 0.0;
-        cdf.push(0.0);
-        for w in &mass {
-            acc += w / total;
-            cdf.push(acc);
+        let qg: Vec<f64> = grid.iter().map(|&t| q(t)).collect();
+        let mut cdf = vec![0.0; fine + 1];
+        for i in 0..fine {
+            cdf[i + 1] = cdf[i] + 0.5 * (qg[i] + qg[i + 1]) * (grid[i + 1] - grid[i]);
         }
-        cdf[m] = 1.0;
-        let dens = (0..m)
-            .map(|i| mass[i] / total / (edges[i + 1] - edges[i]))
-            .collect();
+        let total = cdf[fine];
+        let m = IS_CELLS;
+        let mut quantiles = Vec::with_capacity(m + 1);
+        quantiles.push(t_eps);
+        let mut k = 0;
+        for i in 1..m {
+            let target = total * i as f64 / m as f64;
+            while cdf[k + 1] < target {
+                k += 1;
+            }
+            let f = (target - cdf[k]) / (cdf[k + 1] - cdf[k]);
+            quantiles.push(grid[k] + f * (grid[k + 1] - grid[k]));
+        }
+        quantiles.push(1.0);
         Self {
             t_eps,
             weighting,
             table: Some(Table {
-                edges,
-                cdf,
-                dens,
+                quantiles,
                 cache: std::sync::Mutex::new(None),
             }),
         }
@@ -97,13 +100,18 @@ impl TimeSampler {
 
     /// The normalised importance density q̃(t) at a host time (None when uniform).
     pub fn density(&self, t: f64) -> Option<f64> {
-        let tb = self.table.as_ref()?;
-        let j = tb
-            .edges
-            .partition_point(|&e| e <= t)
-            .clamp(1, tb.dens.len())
-            - 1;
-        Some(tb.dens[j])
+        let q = &self.table.as_ref()?.quantiles;
+        let m = q.len() - 1;
+        let j = q.partition_point(|&e| e <= t).clamp(1, m) - 1;
+        Some(1.0 / (m as f64 * (q[j + 1] - q[j])))
+    }
+
+    /// The CDF of q̃ at a host time (None when uniform).
+    pub fn cdf(&self, t: f64) -> Option<f64> {
+        let q = &self.table.as_ref()?.quantiles;
+        let m = q.len() - 1;
+        let j = q.partition_point(|&e| e <= t).clamp(1, m) - 1;
+        Some((j as f64 + ((t - q[j]) / (q[j + 1] - q[j])).clamp(0.0, 1.0)) / m as f64)
     }
 
     /// n times [n, 1], their factors m(t) [n, 1] and the path's coefficients at them (`kind` on
@@ -122,21 +130,22 @@ impl TimeSampler {
             }
             Some(tb) => {
                 let dev = options.1;
-                let (edges, cdf, dens) = tb.on(dev);
-                let u = Tensor::rand([n, 1], (Kind::Double, dev));
-                let m = tb.dens.len() as i64;
-                let j = (u.searchsorted(&cdf, false, true, "right", None::<Tensor>) - 1)
-                    .clamp(0, m - 1)
-                    .view([-1]);
-                let e0 = edges.index_select(0, &j).view([-1, 1]);
-                let c0 = cdf.index_select(0, &j).view([-1, 1]);
-                let q = dens.index_select(0, &j).view([-1, 1]);
-                let t = (e0 + (u - c0) / &q)
+                let qs = tb.on(dev);
+                let m = (tb.quantiles.len() - 1) as i64;
+                let u = Tensor::rand([n, 1], (Kind::Double, dev)) * m as f64;
+                let j = u.floor().clamp(0.0, (m - 1) as f64);
+                let frac = &u - &j;
+                let j = j.to_kind(Kind::Int64).view([-1]);
+                let lo = qs.index_select(0, &j).view([-1, 1]);
+                let hi = qs.index_select(0, &(j + 1)).view([-1, 1]);
+                let width = hi - &lo;
+                let t = (lo + frac * &width)
                     .clamp(self.t_eps, 1.0)
                     .to_kind(options.0);
                 let c = path.coeffs_t(&t);
                 let lam = self.weighting.lambda_t(path, &t, &c);
-                let factor = lam / (q.to_kind(options.0) * (1.0 - self.t_eps));
+                // λ / ((1 − T_ε) q̃), q̃ = 1/(M width)
+                let factor = lam * (width * (m as f64 / (1.0 - self.t_eps))).to_kind(options.0);
                 TimeDraw {
                     t,
                     factor,
@@ -159,17 +168,16 @@ pub struct TimeDraw {
 }
 
 impl Table {
-    fn on(&self, dev: Device) -> (Tensor, Tensor, Tensor) {
+    fn on(&self, dev: Device) -> Tensor {
         let mut cache = self.cache.lock().expect("time table cache");
-        if let Some((d, e, c, q)) = cache.as_ref() {
+        if let Some((d, q)) = cache.as_ref() {
             if *d == dev {
-                return (e.shallow_clone(), c.shallow_clone(), q.shallow_clone());
+                return q.shallow_clone();
             }
         }
-        let t = |v: &[f64]| Tensor::from_slice(v).to_device(dev);
-        let (e, c, q) = (t(&self.edges), t(&self.cdf), t(&self.dens));
-        *cache = Some((dev, e.shallow_clone(), c.shallow_clone(), q.shallow_clone()));
-        (e, c, q)
+        let q = Tensor::from_slice(&self.quantiles).to_device(dev);
+        *cache = Some((dev, q.shallow_clone()));
+        q
     }
 }
 
@@ -206,9 +214,7 @@ mod tests {
             .to_kind(Kind::Double)
             .mean(Kind::Double)
             .double_value(&[]);
-        let tb = s.table.as_ref().unwrap();
-        let j = tb.edges.partition_point(|&e| e <= 0.01) - 1;
-        let want = tb.cdf[j] + (0.01 - tb.edges[j]) * tb.dens[j];
+        let want = s.cdf(0.01).unwrap();
         let se = (want * (1.0 - want) / n as f64).sqrt();
         assert!((share - want).abs() < 5.0 * se, "{share} vs {want}");
     }

@@ -8,8 +8,8 @@
 //!    generator is process-global: other threads must not draw from it during training);
 //! 2. lr_k = lr · warm-up · schedule factor (see [`crate::lr_schedule`]);
 //! 3. zero the gradients, call the closure, backpropagate;
-//! 4. gradient norm (clipped to `grad_clip` if set), NaN/Inf bookkeeping on the device;
-//! 5. the Adam update, then the EMA update.
+//! 4. gradient norm (clipped to `grad_clip` if set) and the Adam update, then the EMA update;
+//! 5. NaN/Inf bookkeeping on the device.
 //!
 //! There is no host synchronisation per step: the loss is accumulated on the device and read
 //! every `log_every` steps (a CSV row `step,loss,lr,elapsed_s` with the mean loss since the last
@@ -217,12 +217,8 @@ impl Trainer {
             self.adam.zero_grad();
             let loss: Loss = f(k).into();
             loss.value.backward();
-            let gnorm = match self.cfg.grad_clip {
-                Some(c) => self.adam.clip_grad_norm(c),
-                None => self.adam.grad_norm(),
-            };
+            let gnorm = self.adam.step_clipped(lr, self.cfg.grad_clip);
             self.record(k, &loss, &gnorm);
-            self.adam.step(lr);
             if let Some(e) = &mut self.ema {
                 e.update(self.adam.params());
             }
