@@ -6,13 +6,13 @@
 //! terms, so the estimate is unbiased: its mean is 0 when P = Q (it can then be slightly < 0) and
 //! its spread shrinks like 1/N. Same units as the data.
 
-use super::{f64_on, sq_dist_blocks, BLOCK_ELEMS};
+use super::{block_elems, f64_on, pair_sums};
 use tch::{Kind, Tensor};
 
 /// Energy distance between `x` [N, D] and `y` [M, D] (N, M ≥ 2), computed in float64 on `x`'s
 /// device in row blocks. NaN if either set has fewer than two rows.
 pub fn energy_distance(x: &Tensor, y: &Tensor) -> f64 {
-    energy_blocked(x, y, BLOCK_ELEMS)
+    energy_blocked(x, y, block_elems(x.device()))
 }
 
 pub(crate) fn energy_blocked(x: &Tensor, y: &Tensor, block: i64) -> f64 {
@@ -23,11 +23,9 @@ pub(crate) fn energy_blocked(x: &Tensor, y: &Tensor, block: i64) -> f64 {
         return f64::NAN;
     }
     let dist_sum = |a: &Tensor, b: &Tensor, same: bool| {
-        let mut acc = Tensor::zeros([], (Kind::Double, dev));
-        sq_dist_blocks(a, b, same, block, |_, d2| {
-            acc += d2.sqrt().sum(Kind::Double)
-        });
-        acc.double_value(&[])
+        pair_sums(a, b, same, block, |d2| {
+            d2.sqrt().sum(Kind::Double).unsqueeze(0)
+        })[0]
     };
     let (nf, mf) = (n as f64, m as f64);
     let xy = dist_sum(&x, &y, false) / (nf * mf);

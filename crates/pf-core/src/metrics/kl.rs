@@ -16,7 +16,7 @@ pub struct KlEstimate {
     pub n: usize,
 }
 
-/// KL(p‖q) from `log_p` and `log_q` ([N] each, evaluated at the same N samples of p).
+/// KL(p‖q) from `log_p` and `log_q` (`[N]` each, evaluated at the same N samples of p).
 ///
 /// # Panics
 /// If the two tensors differ in length.

@@ -7,7 +7,7 @@
 //! among at most 2 000 evenly spaced reference rows); the mixture kernel is the mean of k_{sh} for
 //! s ∈ {¼, ½, 1, 2, 4} ([`MMD_SCALES`]), which is less sensitive to the choice of h.
 
-use super::{f64_on, sq_dist_blocks, BLOCK_ELEMS};
+use super::{block_elems, f64_on, pair_sums};
 use serde::Serialize;
 use tch::{Kind, Tensor};
 
@@ -55,21 +55,46 @@ pub fn median_bandwidth(y: &Tensor) -> f64 {
 /// Unbiased MMD² between `x` [N, D] and `y` [M, D] for each bandwidth in `hs` (float64, on `x`'s
 /// device, in row blocks). NaN if either set has fewer than two rows.
 pub fn mmd2_unbiased(x: &Tensor, y: &Tensor, hs: &[f64]) -> Vec<f64> {
-    mmd2_blocked(x, y, hs, BLOCK_ELEMS)
+    mmd2_blocked(x, y, hs, block_elems(x.device()))
 }
 
-/// Kernel sums Σ_{ij} k_h over blocks, for each h (diagonal included when `same`).
+/// Σ of k_h over a block of squared distances, for each h in `hs`, [len(hs)].
+///
+/// Bandwidths are visited from the widest down; where (h_prev/h)² = 2^j (j ≤ 10, e.g. the
+/// factor-2 ladder of [`MMD_SCALES`]) the kernel is the previous one raised to 2^j by j in-place
+/// squarings (exp(−d²/2h²) = exp(−d²/2h_prev²)^{(h_prev/h)²}), which is cheaper than an exp
+/// (relative error ≤ 2^j ulp); otherwise one exp.
+fn kernel_block_sums(d2: &Tensor, hs: &[f64]) -> Tensor {
+    let mut order: Vec<usize> = (0..hs.len()).collect();
+    order.sort_by(|&a, &b| hs[b].total_cmp(&hs[a]));
+    let mut sums: Vec<Option<Tensor>> = (0..hs.len()).map(|_| None).collect();
+    let mut prev: Option<(f64, Tensor)> = None;
+    for i in order {
+        let h = hs[i];
+        let k = match prev.take() {
+            Some((hp, mut kp)) => {
+                let j = (hp / h).powi(2).log2();
+                if (j - j.round()).abs() < 1e-9 && (0.0..=10.0).contains(&j.round()) {
+                    for _ in 0..j.round() as i32 {
+                        let _ = kp.square_();
+                    }
+                    kp
+                } else {
+                    (d2 * (-0.5 / (h * h))).exp()
+                }
+            }
+            None => (d2 * (-0.5 / (h * h))).exp(),
+        };
+        sums[i] = Some(k.sum(Kind::Double));
+        prev = Some((h, k));
+    }
+    let sums: Vec<Tensor> = sums.into_iter().map(|t| t.expect("every h")).collect();
+    Tensor::stack(&sums, 0)
+}
+
+/// Σ over pairs of k_h for each h (ordered pairs i ≠ j when `same`).
 fn kernel_sums(a: &Tensor, b: &Tensor, same: bool, hs: &[f64], block: i64) -> Vec<f64> {
-    let dev = a.device();
-    let mut acc = Tensor::zeros([hs.len() as i64], (Kind::Double, dev));
-    sq_dist_blocks(a, b, same, block, |_, d2| {
-        let sums: Vec<Tensor> = hs
-            .iter()
-            .map(|h| (&d2 * (-0.5 / (h * h))).exp().sum(Kind::Double))
-            .collect();
-        acc += Tensor::stack(&sums, 0);
-    });
-    Vec::<f64>::try_from(acc).expect("kernel sums")
+    pair_sums(a, b, same, block, |d2| kernel_block_sums(d2, hs))
 }
 
 pub(crate) fn mmd2_blocked(x: &Tensor, y: &Tensor, hs: &[f64], block: i64) -> Vec<f64> {
@@ -83,10 +108,7 @@ pub(crate) fn mmd2_blocked(x: &Tensor, y: &Tensor, hs: &[f64], block: i64) -> Ve
     let kyy = kernel_sums(&y, &y, true, hs, block);
     let kxy = kernel_sums(&x, &y, false, hs, block);
     (0..hs.len())
-        .map(|i| {
-            // the diagonals hold k(x, x) = 1 exactly (their distances are set to 0)
-            (kxx[i] - n) / (n * (n - 1.0)) + (kyy[i] - m) / (m * (m - 1.0)) - 2.0 * kxy[i] / (n * m)
-        })
+        .map(|i| kxx[i] / (n * (n - 1.0)) + kyy[i] / (m * (m - 1.0)) - 2.0 * kxy[i] / (n * m))
         .collect()
 }
 

@@ -1,17 +1,17 @@
-//! Funnel neck diagnostics: how many samples reach the neck, and how wide they are there.
-//!
-//! With the target's [`Neck`] (neck column c, true 5 % quantile q05 of it, true std x_std of the
-//! other coordinates below q05): share = #{i : x_ic < q05}/N (ideal 0.05, binomial se
-//! √(0.05·0.95/N)), and the sample std of the other coordinates, pooled, over those rows
-//! (ideal x_std). A sampler that cannot enter the neck (seed 000's claim about Langevin) shows a
-//! share well below 0.05.
+//! Funnel neck diagnostics ([`neck_stats`]).
 
 use super::f64_on;
 use crate::target::Neck;
 use serde::Serialize;
 use tch::Tensor;
 
-/// The neck coverage of a sample set; see the [module docs](self).
+/// Funnel neck diagnostics: how many samples reach the neck, and how wide they are there.
+///
+/// With the target's [`Neck`] (neck column c, true 5 % quantile q05 of it, true std x_std of the
+/// other coordinates below q05): share = #{i : x_ic < q05}/N (ideal 0.05, binomial se
+/// √(0.05·0.95/N)), and the sample std of the other coordinates, pooled, over those rows
+/// (ideal x_std). A sampler that cannot enter the neck (seed 000's claim about Langevin) shows a
+/// share well below 0.05.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct NeckReport {
     /// The neck column.

@@ -9,7 +9,7 @@
 //! linearly between order statistics (at fractional index t·n − ½); for N = M this is exactly
 //! the mean of |x_(i) − y_(i)|. Same units as the data.
 
-use super::{f64_on, BLOCK_ELEMS};
+use super::{block_elems, f64_on};
 use rand::{rngs::StdRng, SeedableRng};
 use rand_distr::{Distribution, StandardNormal};
 use tch::{Device, Kind, Tensor};
@@ -50,7 +50,8 @@ fn quantiles(sorted: &Tensor, l: i64) -> Tensor {
 }
 
 /// SW₁ between `x` [N, D] and `y` [M, D] over `directions` fixed directions (float64, on `x`'s
-/// device; directions processed in groups so that no [max(N, M), K] block exceeds 2²² entries).
+/// device; directions processed in groups so that a [max(N, M), k] block stays within the
+/// pairwise block size).
 /// NaN if either set is empty.
 pub fn sliced_w1(x: &Tensor, y: &Tensor, directions_k: usize) -> f64 {
     let dev = x.device();
@@ -61,7 +62,7 @@ pub fn sliced_w1(x: &Tensor, y: &Tensor, directions_k: usize) -> f64 {
     }
     let l = n.max(m);
     let theta = directions(x.size()[1] as usize, directions_k, dev);
-    let group = (BLOCK_ELEMS / l).max(1);
+    let group = (block_elems(dev) / l).max(1);
     let mut acc = Tensor::zeros([], (Kind::Double, dev));
     let mut k0 = 0;
     while k0 < directions_k as i64 {

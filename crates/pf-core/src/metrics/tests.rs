@@ -70,12 +70,13 @@ fn seed(default: u64) -> u64 {
 }
 
 /// Two independent samples of one target: the unbiased statistics (energy, MMD²) average to 0
-/// within 4 standard errors of the replicate mean, with a spread O(1/N); SW₁ sits at a small
-/// positive floor O(1/√N).
+/// (within 4.5 standard errors of the replicate mean, plus 0.25/N for the skew of their null
+/// law), with a spread O(1/N); SW₁ sits at a small positive floor O(1/√N).
 ///
-/// Measured over 31 seeds (N = M = 1 000, 16 replicates each): 8 Gaussians — energy sd
-/// 1.6e-3…5.6e-3, MMD² sd ≈ 3e-4…6e-4, SW₁ ≈ 0.06 ± 0.02; funnel — energy sd ≈ 8e-4,
-/// MMD² sd ≈ 5e-4, SW₁ ≈ 0.036 ± 0.008.
+/// Measured over 40 seeds (N = M = 1 000, 16 replicates each): 8 Gaussians — energy sd
+/// 1.6e-3…6.7e-3, MMD² sd 2.8e-4…1.2e-3, MMD² (mix) sd 2.8e-4…9.3e-4, SW₁ mean 0.057…0.080;
+/// funnel — energy sd 4.8e-4…2.3e-3, MMD² sd 1.6e-4…1.3e-3, MMD² (mix) sd 2.3e-4…7.8e-4,
+/// SW₁ mean 0.033…0.044. The bounds below: energy sd < 10/N, MMD² sd < 2/N, SW₁ < 4/√N.
 #[test]
 fn null_floor_eight_gaussians() {
     check_null(&mut StdRng::seed_from_u64(seed(41)), "8gaussians");
@@ -94,8 +95,10 @@ fn check_null(rng: &mut StdRng, which: &str) {
     for k in 0..3 {
         let (m, sd) = f[k];
         eprintln!("{which} {}: mean {m:.3e} sd {sd:.3e}", NAMES[k]);
+        // the null law of these U-statistics is right-skewed (a weighted sum of centred χ²), so
+        // the t-test on R replicates gets a slack of 0.25/N (a V-statistic's bias is ~2/N)
         assert!(
-            m.abs() < 4.5 * sd / (r as f64).sqrt(),
+            m.abs() < 4.5 * sd / (r as f64).sqrt() + 0.25 / n as f64,
             "{which} {}: mean {m} vs sd {sd}",
             NAMES[k]
         );
@@ -110,9 +113,12 @@ fn check_null(rng: &mut StdRng, which: &str) {
 }
 
 /// Every metric grows strictly with a shift δ ∈ {0, ¼, ½, 1} (along x) and with a scale factor
-/// c ∈ {1, 1.25, 1.5, 2} (about the origin) of N(0, I₂) samples against a fixed reference, and
-/// the first step already clears the null floor (12 null replicates in the same run) by 5 of its
-/// standard deviations (3 for SW₁, which is biased upwards with a skewed null).
+/// c ∈ {1, 1.25, 1.5, 2} (about the origin) of N(0, I₂) samples (N = 1 000) against a fixed
+/// reference, and the first step already clears the null floor (mean + 2.5 sd of 12 null
+/// replicates in the same run). Measured over 40 seeds, the first step's distance from the
+/// floor in null sds: shift — energy ≥ 3.2, MMD² ≥ 5.2, MMD² (mix) ≥ 3.9, SW₁ ≥ 5.0; scale —
+/// energy ≥ 6.9, MMD² ≥ 10.9, MMD² (mix) ≥ 10.1, SW₁ ≥ 7.5 (typically 8–30). No seed broke
+/// monotonicity.
 #[test]
 fn metrics_grow_with_shift_and_scale() {
     let rng = &mut StdRng::seed_from_u64(seed(43));
@@ -145,9 +151,8 @@ fn metrics_grow_with_shift_and_scale() {
                 NAMES[k]
             );
             let (m0, sd0) = floor[k];
-            let z = if k == 3 { 3.0 } else { 5.0 };
             assert!(
-                v[1] > m0 + z * sd0,
+                v[1] > m0 + 2.5 * sd0,
                 "{what} {}: first step {} vs floor {m0} ± {sd0}",
                 NAMES[k],
                 v[1]
@@ -217,21 +222,51 @@ fn report_skips_and_counts_nonfinite_rows() {
     );
 }
 
-/// Pairwise work is blocked: no block holds more than 2²² entries, blocks tile the rows, and the
-/// within-set diagonal is exactly 0.
+/// Pairwise work is blocked: no block holds more than the block size, and the blocked
+/// upper-triangle sums equal brute-force sums over all ordered pairs i ≠ j (and all cross pairs).
 #[test]
-fn pairwise_blocks_are_bounded() {
-    let x = Tensor::randn([5000, 2], (Kind::Double, Device::Cpu));
-    let mut rows = 0;
-    sq_dist_blocks(&x, &x, true, BLOCK_ELEMS, |row0, d2| {
-        assert_eq!(row0, rows);
-        assert!(d2.numel() as i64 <= BLOCK_ELEMS);
-        let b = d2.size()[0];
-        let diag = d2.narrow(1, row0, b).diagonal(0, 0, 1);
-        assert_eq!(diag.abs().max().double_value(&[]), 0.0);
-        rows += b;
-    });
-    assert_eq!(rows, 5000);
+fn pairwise_blocks_are_bounded_and_exact() {
+    let rng = &mut StdRng::seed_from_u64(45);
+    let x = host_randn(rng, 700, 3);
+    let y = host_randn(rng, 400, 3) + 0.5;
+    let brute = |a: &Tensor, b: &Tensor, same: bool| {
+        let d = Tensor::cdist(a, b, 2.0, 2);
+        let e = d.sum(Kind::Double).double_value(&[]);
+        let k = (-d.square() * 0.5)
+            .exp()
+            .sum(Kind::Double)
+            .double_value(&[]);
+        if same {
+            (e, k - a.size()[0] as f64)
+        } else {
+            (e, k)
+        }
+    };
+    for block in [1i64, 500, 5000, 1 << 17] {
+        for (a, b, same) in [(&x, &x, true), (&x, &y, false), (&y, &x, false)] {
+            let got = pair_sums(a, b, same, block, |d2| {
+                assert!(d2.numel() as i64 <= block.max(d2.size()[1]));
+                Tensor::stack(
+                    &[
+                        d2.sqrt().sum(Kind::Double),
+                        (-d2 * 0.5).exp().sum(Kind::Double),
+                    ],
+                    0,
+                )
+            });
+            let (e, k) = brute(a, b, same);
+            assert!(
+                (got[0] - e).abs() < 1e-9 * e,
+                "block {block}: {} vs {e}",
+                got[0]
+            );
+            assert!(
+                (got[1] - k).abs() < 1e-9 * k,
+                "block {block}: {} vs {k}",
+                got[1]
+            );
+        }
+    }
     let (f, dropped) = finite_rows(&Tensor::from_slice(&[1.0f32, f32::NAN, 3.0]));
     assert_eq!((f.size(), dropped), (vec![2, 1], 1));
 }

@@ -1,38 +1,38 @@
-//! The `[target]` section of a run config: which target, with which parameters.
-//!
-//! ```toml
-//! [target]
-//! kind = "ring"   # funnel | neal-funnel | 8gaussians | gmm1d | gmm | scurve | swiss-roll | ring | file
-//! rx = 1.0        # every other key has a default, except gmm's and file's
-//! ```
-//!
-//! | kind | keys (defaults) |
-//! |---|---|
-//! | `funnel` | — (seed 001: z ~ N(0, 0.8²), x ~ N(0, (e^z/5)²)) |
-//! | `neal-funnel` | `dim = 2` |
-//! | `8gaussians` | `radius = 2.0`, `std = 0.2` |
-//! | `gmm1d` | — (seed 002's mixture of three) |
-//! | `gmm` | `weights`, `means`, `stds` (required; [K], [K][D], [K][D]) |
-//! | `scurve` | `noise = 0.1` |
-//! | `swiss-roll` | `noise = 0.1` |
-//! | `ring` | `rx = 2.5`, `ry = 2.5`, `cx = 0.0`, `cy = 0.0` |
-//! | `file` | `path` (required; `.npy`, `.csv` or `.tsv`) |
-//!
-//! Unknown kinds and unknown keys are rejected by serde with the offending name.
-//!
-//! ```
-//! use pf_core::target::{Target, TargetConfig};
-//! let c: TargetConfig = toml::from_str("kind = \"neal-funnel\"\ndim = 4").unwrap();
-//! let t = c.build().unwrap();
-//! assert_eq!(t.dim(), 4);
-//! ```
+//! The `[target]` section of a run config ([`TargetConfig`]).
 
 use super::{DataFile, Funnel, GaussianMixture, NealFunnel, Ring, SCurve, SwissRoll, Target};
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
-/// A target's config; see the [module docs](self).
+/// The `[target]` section of a run config: which target, with which parameters.
+///
+/// ```toml
+/// [target]
+/// kind = "ring"   # funnel | neal-funnel | 8gaussians | gmm1d | gmm | scurve | swiss-roll | ring | file
+/// rx = 1.0        # every other key has a default, except gmm's and file's
+/// ```
+///
+/// | kind | keys (defaults) |
+/// |---|---|
+/// | `funnel` | — (seed 001: z ~ N(0, 0.8²), x ~ N(0, (e^z/5)²)) |
+/// | `neal-funnel` | `dim = 2` |
+/// | `8gaussians` | `radius = 2.0`, `std = 0.2` |
+/// | `gmm1d` | — (seed 002's mixture of three) |
+/// | `gmm` | `weights`, `means`, `stds` (required; K, K × D, K × D numbers) |
+/// | `scurve` | `noise = 0.1` |
+/// | `swiss-roll` | `noise = 0.1` |
+/// | `ring` | `rx = 2.5`, `ry = 2.5`, `cx = 0.0`, `cy = 0.0` |
+/// | `file` | `path` (required; `.npy`, `.csv` or `.tsv`) |
+///
+/// Unknown kinds and unknown keys are rejected by serde with the offending name.
+///
+/// ```
+/// use pf_core::target::{Target, TargetConfig};
+/// let c: TargetConfig = toml::from_str("kind = \"neal-funnel\"\ndim = 4").unwrap();
+/// let t = c.build().unwrap();
+/// assert_eq!(t.dim(), 4);
+/// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum TargetConfig {
@@ -53,7 +53,7 @@ pub enum TargetConfig {
     },
     /// Seed 002's 1-D mixture of three Gaussians.
     Gmm1d {},
-    /// A diagonal Gaussian mixture: weights [K] (normalised), means and stds [K][D].
+    /// A diagonal Gaussian mixture: `weights` (K values, normalised), `means` and `stds` (K × D).
     Gmm {
         weights: Vec<f64>,
         means: Vec<Vec<f64>>,

@@ -1,15 +1,4 @@
-//! An N × D data set read from a file, as a sampling-only target: `sample(n)` draws n rows
-//! uniformly with replacement (indices from libtorch's generator, so `tch::manual_seed` fixes them).
-//!
-//! Formats, by extension:
-//! - `.npy`: a 2-D float32 or float64 array (C or Fortran order, either byte order); float64 is
-//!   rounded to float32.
-//! - `.csv` (comma) or `.tsv` (tab): one row per line, every row with the same number of numeric
-//!   columns; an optional header row (a first row with no numeric field); blank lines and lines
-//!   starting with `#` are skipped; surrounding spaces are trimmed.
-//!
-//! Every value must be finite (also after rounding to float32). Errors name the file and, for text
-//! files, the line and column.
+//! A data set read from a `.npy`, `.csv` or `.tsv` file, as a sampling-only target.
 
 use super::Target;
 use crate::{Error, Result};
@@ -20,7 +9,18 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use tch::{Device, Kind, Tensor};
 
-/// A data set as a target; see the [module docs](self).
+/// An N × D data set read from a file, as a sampling-only target: `sample(n)` draws n rows
+/// uniformly with replacement (indices from libtorch's generator, so `tch::manual_seed` fixes them).
+///
+/// Formats, by extension:
+/// - `.npy`: a 2-D float32 or float64 array (C or Fortran order, either byte order); float64 is
+///   rounded to float32.
+/// - `.csv` (comma) or `.tsv` (tab): one row per line, every row with the same number of numeric
+///   columns; an optional header row (a first row with no numeric field); blank lines and lines
+///   starting with `#` are skipped; surrounding spaces are trimmed.
+///
+/// Every value must be finite (also after rounding to float32). Errors name the file and, for text
+/// files, the line and column.
 #[derive(Debug)]
 pub struct DataFile {
     path: PathBuf,
@@ -32,7 +32,7 @@ pub struct DataFile {
 }
 
 impl DataFile {
-    /// Reads `path` (`.npy`, `.csv` or `.tsv`); see the [module docs](self).
+    /// Reads `path` (`.npy`, `.csv` or `.tsv`); see [`DataFile`].
     pub fn load(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
         let err = |msg: String| Error::File {

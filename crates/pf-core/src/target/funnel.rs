@@ -1,17 +1,4 @@
-//! Seed 001's data funnel (also seed 000's "modified Neal funnel"), columns [x, z]:
-//!
-//! z ~ N(0, s²), x | z ~ N(0, (a e^z)²), with s = 0.8 and a = 1/5 in the seeds.
-//!
-//! log p(x, z) = −z²/(2s²) − ln s − x² e^{−2z}/(2a²) − ln a − z − ln 2π.
-//!
-//! Score: ∂/∂x = −x e^{−2z}/a², ∂/∂z = −z/s² − 1 + x² e^{−2z}/a², i.e. with the seed's numbers
-//! score_x = −25 x e^{−2z}, score_z = −z/0.64 − 1 + 25 x² e^{−2z}.
-//!
-//! **Erratum (seed 001).** The seed's Langevin code uses `funnel_score`:
-//! score_x = −x/e^z, score_z = −z + ½ x² e^{−z}. That is not the score of the funnel it trains on
-//! (the formula above), nor of Neal's funnel v ~ N(0, 1), x ~ N(0, e^v) it seems to be written for,
-//! whose score_v = −v − ½ + ½ x² e^{−v} has an extra −½. pflow uses the correct formula above;
-//! `tests::seed_001_funnel_score_is_wrong` measures the gap.
+//! Seed 001's 2-D data funnel (columns [x, z]), with the erratum to the seed's score.
 
 use super::special::{norm_cdf, norm_ppf};
 use super::{Neck, Target};
@@ -19,7 +6,22 @@ use crate::{Error, Result};
 use std::f64::consts::PI;
 use tch::{Device, Kind, Tensor};
 
-/// Seed 001's 2-D funnel; see the [module docs](self). Columns [x, z]; z is the neck (column 1).
+/// Seed 001's data funnel (also seed 000's "modified Neal funnel"), columns [x, z]:
+///
+/// z ~ N(0, s²), x | z ~ N(0, (a e^z)²), with s = 0.8 and a = 1/5 in the seeds.
+///
+/// log p(x, z) = −z²/(2s²) − ln s − x² e^{−2z}/(2a²) − ln a − z − ln 2π.
+///
+/// Score: ∂/∂x = −x e^{−2z}/a², ∂/∂z = −z/s² − 1 + x² e^{−2z}/a², i.e. with the seed's numbers
+/// score_x = −25 x e^{−2z}, score_z = −z/0.64 − 1 + 25 x² e^{−2z}.
+///
+/// **Erratum (seed 001).** The seed's Langevin code uses `funnel_score`:
+/// score_x = −x/e^z, score_z = −z + ½ x² e^{−z}. That is not the score of the funnel it trains on
+/// (the formula above), nor of Neal's funnel v ~ N(0, 1), x ~ N(0, e^v) it seems to be written for,
+/// whose score_v = −v − ½ + ½ x² e^{−v} has an extra −½. pflow uses the correct formula above;
+/// `tests::seed_001_funnel_score_is_wrong` measures the gap.
+///
+/// z is the neck (column 1).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Funnel {
     z_std: f64,

@@ -1,10 +1,4 @@
-//! Neal's funnel in D ≥ 2 dimensions, columns [x_1, …, x_{D−1}, v]:
-//!
-//! v ~ N(0, 3²), x_i | v ~ N(0, e^v) independently, i = 1..D−1.
-//!
-//! log p = −v²/18 − ln 3 − ½ ln 2π + Σ_i [−½ x_i² e^{−v} − v/2 − ½ ln 2π].
-//!
-//! Score: ∂/∂x_i = −x_i e^{−v}, ∂/∂v = −v/9 − (D−1)/2 + ½ Σ_i x_i² e^{−v}.
+//! Neal's funnel in D ≥ 2 dimensions (columns [x_1, …, x_{D−1}, v]).
 
 use super::special::{norm_cdf, norm_ppf};
 use super::{Neck, Target};
@@ -15,7 +9,15 @@ use tch::{Device, Kind, Tensor};
 /// Std of the neck variable v.
 const V_STD: f64 = 3.0;
 
-/// Neal's funnel; see the [module docs](self). The neck v is the last column.
+/// Neal's funnel in D ≥ 2 dimensions, columns [x_1, …, x_{D−1}, v]:
+///
+/// v ~ N(0, 3²), x_i | v ~ N(0, e^v) independently, i = 1..D−1.
+///
+/// log p = −v²/18 − ln 3 − ½ ln 2π + Σ_i [−½ x_i² e^{−v} − v/2 − ½ ln 2π].
+///
+/// Score: ∂/∂x_i = −x_i e^{−v}, ∂/∂v = −v/9 − (D−1)/2 + ½ Σ_i x_i² e^{−v}.
+///
+/// The neck v is the last column.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct NealFunnel {
     dim: usize,

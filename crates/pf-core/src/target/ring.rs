@@ -1,21 +1,4 @@
-//! Seed 003's elliptical ring, columns [x, y]:
-//!
-//! log p(x, y) = −(r − 1)²/c − ln Z,  r = ‖((x − cx)/rx, (y − cy)/ry)‖,  c = 0.033.
-//!
-//! The seed leaves it unnormalised ([`Ring::log_prob_unnormalised`]); pflow's `log_prob` subtracts
-//! the closed-form log-normaliser: in polar coordinates (x, y) = (cx + rx u cos θ, cy + ry u sin θ)
-//! the Jacobian is rx ry u, so
-//!
-//! Z = 2π rx ry ∫₀^∞ u e^{−(u−1)²/c} du = 2π rx ry [ (c/2) e^{−1/c} + (√(πc)/2)(1 + erf(1/√c)) ].
-//!
-//! Score: ∇ log p = −2 (r − 1)/(c r) · ((x − cx)/rx², (y − cy)/ry²); at r = 0, where the
-//! direction is undefined, it returns 0.
-//!
-//! Exact samples: θ ~ U[0, 2π) and u with density ∝ u e^{−(u−1)²/c} on u ≥ 0, drawn by rejection
-//! from the proposal N(1, c/2) (density ∝ e^{−(u−1)²/c}), accepting u with probability u/U_max on
-//! 0 ≤ u ≤ U_max (and always above U_max, rejecting u < 0), U_max = 1 + 7√(c/2). The proposal
-//! mass above U_max is Φ(−7) ≈ 1.3e-12 < 1e-9, which bounds the sampler's total-variation error.
-//! Acceptance ≈ 1/U_max ≈ 0.53; draws are batched and only the rejected remainder is redrawn.
+//! Seed 003's elliptical ring: normalised log-density, analytic score, exact sampler.
 
 use super::Target;
 use crate::{Error, Result};
@@ -25,7 +8,24 @@ use tch::{Device, Kind, Tensor};
 /// The ring's width parameter c in −(r − 1)²/c (seed 003).
 pub const RING_WIDTH: f64 = 0.033;
 
-/// Seed 003's ring/ellipse; see the [module docs](self).
+/// Seed 003's elliptical ring, columns [x, y]:
+///
+/// log p(x, y) = −(r − 1)²/c − ln Z,  r = ‖((x − cx)/rx, (y − cy)/ry)‖,  c = 0.033.
+///
+/// The seed leaves it unnormalised ([`Ring::log_prob_unnormalised`]); pflow's `log_prob` subtracts
+/// the closed-form log-normaliser: in polar coordinates (x, y) = (cx + rx u cos θ, cy + ry u sin θ)
+/// the Jacobian is rx ry u, so
+///
+/// Z = 2π rx ry ∫₀^∞ u e^{−(u−1)²/c} du = 2π rx ry [ (c/2) e^{−1/c} + (√(πc)/2)(1 + erf(1/√c)) ].
+///
+/// Score: ∇ log p = −2 (r − 1)/(c r) · ((x − cx)/rx², (y − cy)/ry²); at r = 0, where the
+/// direction is undefined, it returns 0.
+///
+/// Exact samples: θ ~ U[0, 2π) and u with density ∝ u e^{−(u−1)²/c} on u ≥ 0, drawn by rejection
+/// from the proposal N(1, c/2) (density ∝ e^{−(u−1)²/c}), accepting u with probability u/U_max on
+/// 0 ≤ u ≤ U_max (and always above U_max, rejecting u < 0), U_max = 1 + 7√(c/2). The proposal
+/// mass above U_max is Φ(−7) ≈ 1.3e-12 < 1e-9, which bounds the sampler's total-variation error.
+/// Acceptance ≈ 1/U_max ≈ 0.53; draws are batched and only the rejected remainder is redrawn.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Ring {
     rx: f64,
@@ -78,12 +78,12 @@ impl Ring {
         (2.0 * PI * self.rx * self.ry * Self::radial_mass()).ln()
     }
 
-    /// The seed's unnormalised −(r − 1)²/c, [N].
+    /// The seed's unnormalised −(r − 1)²/c, `[N]`.
     pub fn log_prob_unnormalised(&self, x: &Tensor) -> Tensor {
         -(self.radius(x) - 1.0).square() / RING_WIDTH
     }
 
-    /// The scaled radius r = ‖((x − cx)/rx, (y − cy)/ry)‖, [N].
+    /// The scaled radius r = ‖((x − cx)/rx, (y − cy)/ry)‖, `[N]`.
     pub fn radius(&self, x: &Tensor) -> Tensor {
         let (a, b) = self.scaled(x);
         (a.square() + b.square()).sqrt()
@@ -97,8 +97,8 @@ impl Ring {
         )
     }
 
-    /// `n` draws of u ∝ u e^{−(u−1)²/c} on u ≥ 0, [n] float32 on `device` (rejection; see the
-    /// module docs).
+    /// `n` draws of u ∝ u e^{−(u−1)²/c} on u ≥ 0, `[n]` float32 on `device` (rejection; see
+    /// [`Ring`]).
     pub fn sample_radius(n: usize, device: Device) -> Tensor {
         let sd = (RING_WIDTH / 2.0).sqrt();
         let u_max = 1.0 + 7.0 * sd;

@@ -1,9 +1,4 @@
-//! The S-curve, 2-D, sampling only (seed 000's MonoFlow target): scikit-learn's `make_s_curve`
-//! projected onto its (x, z) plane and scaled by s = 1.5,
-//!
-//! t ~ U(−3π/2, 3π/2),  (x, y) = s · (sin t, sign(t)(cos t − 1)) + σ ε,  ε ~ N(0, I),
-//!
-//! so the noiseless support lies in [−1.5, 1.5] × [−3, 3]. `noise` is σ in output units.
+//! The 2-D S-curve (sampling only).
 
 use super::Target;
 use crate::{Error, Result};
@@ -13,7 +8,12 @@ use tch::{Device, Kind, Tensor};
 /// The scale s applied to the scikit-learn curve.
 const SCALE: f64 = 1.5;
 
-/// The 2-D S-curve; see the [module docs](self).
+/// The S-curve, 2-D, sampling only (seed 000's MonoFlow target): scikit-learn's `make_s_curve`
+/// projected onto its (x, z) plane and scaled by s = 1.5,
+///
+/// t ~ U(−3π/2, 3π/2),  (x, y) = s · (sin t, sign(t)(cos t − 1)) + σ ε,  ε ~ N(0, I),
+///
+/// so the noiseless support lies in [−1.5, 1.5] × [−3, 3]. `noise` is σ in output units.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct SCurve {
     noise: f64,

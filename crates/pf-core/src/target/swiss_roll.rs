@@ -1,9 +1,4 @@
-//! The Swiss roll, 2-D, sampling only: scikit-learn's `make_swiss_roll` projected onto its (x, z)
-//! plane and scaled by s = 3/(4.5π) so that the noiseless spiral lies within radius 3,
-//!
-//! t ~ U(1.5π, 4.5π),  (x, y) = s · t (cos t, sin t) + σ ε,  ε ~ N(0, I).
-//!
-//! `noise` is σ in output units.
+//! The 2-D Swiss roll (sampling only).
 
 use super::Target;
 use crate::{Error, Result};
@@ -13,7 +8,12 @@ use tch::{Device, Kind, Tensor};
 /// The scale s = 3/(4.5π): the outer end of the spiral is at radius 3.
 const SCALE: f64 = 3.0 / (4.5 * PI);
 
-/// The 2-D Swiss roll; see the [module docs](self).
+/// The Swiss roll, 2-D, sampling only: scikit-learn's `make_swiss_roll` projected onto its (x, z)
+/// plane and scaled by s = 3/(4.5π) so that the noiseless spiral lies within radius 3,
+///
+/// t ~ U(1.5π, 4.5π),  (x, y) = s · t (cos t, sin t) + σ ε,  ε ~ N(0, I).
+///
+/// `noise` is σ in output units.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct SwissRoll {
     noise: f64,
