@@ -293,9 +293,8 @@ mod tests {
                 "{c}"
             );
         }
-        tch::manual_seed(12);
-        let again = d.sample(n as usize, Device::Cpu);
-        assert!(again.equal(&s), "manual_seed fixes the draws");
+        // (Reproducibility under `tch::manual_seed` is not asserted here: libtorch's generator is
+        // global, and tests running in parallel threads draw from it in between.)
     }
 
     #[test]

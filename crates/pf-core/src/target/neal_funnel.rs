@@ -132,12 +132,16 @@ mod tests {
             (vv - 9.0).abs() < 5.0 * 9.0 * (2.0 / nf).sqrt(),
             "var v {vv}"
         );
-        // E[x_i²] = E[e^v] = e^{4.5}; Var x_i² = 3 E[e^{2v}] − e^9 = 3e^{18} − e^9 (heavy-tailed,
-        // so this check is loose; the standardised one below is sharp).
+        // E[x_i²] = E[e^v] = e^{4.5}; Var x_i² = 3 E[e^{2v}] − e^9 = 3e^{18} − e^9. The law of x²
+        // has a very heavy right tail: one draw in ~10⁸ moves the mean of 2·10⁵ by > 5 se, which
+        // with libtorch's global generator shared by parallel tests would make a symmetric
+        // 5-se check flaky at ~0.2 %. So: 5 se below, 20 se above (the standardised check below
+        // is the sharp one).
         let x1 = x.select(1, 0);
         let m = mean(&x1.square());
-        let sd = (3.0 * 18f64.exp() - 9f64.exp()).sqrt();
-        assert!((m - 4.5f64.exp()).abs() < 5.0 * sd / nf.sqrt(), "E x² {m}");
+        let se = (3.0 * 18f64.exp() - 9f64.exp()).sqrt() / nf.sqrt();
+        let dev = m - 4.5f64.exp();
+        assert!(dev > -5.0 * se && dev < 20.0 * se, "E x² {m} (se {se})");
         // x_i e^{−v/2} ~ N(0, 1): E[w²] = 1 for each i, se √(2/n); and the two are uncorrelated.
         for i in 0..2 {
             let w = x.select(1, i) * (&v * -0.5).exp();
