@@ -22,6 +22,10 @@ for p in pf-core pf-nets pf-train pf-sample pf-viz pf; do
   cargo build -p "$p"
 done
 
+# Tests run in parallel threads on 2 cores: one libtorch thread each avoids OpenMP oversubscription
+# (which makes small-tensor work 5-20x slower under contention).
+export OMP_NUM_THREADS=1
+
 step "cargo test --workspace"
 cargo test --workspace
 
