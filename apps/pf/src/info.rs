@@ -43,10 +43,9 @@ mod tests {
         let lock =
             std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../Cargo.lock"))
                 .unwrap();
-        let i = lock
-            .find("name = \"tch\"\nversion = \"")
-            .expect("tch in Cargo.lock");
-        let v = &lock[i + 23..];
+        let pat = "name = \"tch\"\nversion = \"";
+        let i = lock.find(pat).expect("tch in Cargo.lock");
+        let v = &lock[i + pat.len()..];
         assert_eq!(&v[..v.find('"').unwrap()], super::TCH_VERSION);
     }
 }
