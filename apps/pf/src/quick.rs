@@ -21,8 +21,6 @@ pub fn shrink(cfg: &mut RunConfig) {
         t.log_every = t.log_every.min(50);
         t.checkpoint_every = t.checkpoint_every.map(|c| c.min(TRAIN_STEPS));
         t.batch_size = t.batch_size.min(512);
-        // an EMA with a long horizon would still hold the initial weights after so few steps
-        t.ema_decay = None;
         m.dataset = m.dataset.map(|d| d.min(DATASET));
     }
     for s in &mut cfg.samplers {

@@ -1,6 +1,8 @@
-//! Exponential moving average of the weights: after every optimiser step,
-//!   θ̄ ← d θ̄ + (1 − d) θ   (in place, `lerp_`, under `no_grad`),
-//! with θ̄ initialised to the initial weights. Sampling from θ̄ is usually better than from θ.
+//! Exponential moving average of the weights: after optimiser step k (k = 0, 1, …),
+//!   θ̄ ← d_k θ̄ + (1 − d_k) θ,  d_k = min(d, (1 + k)/(10 + k))   (in place, `lerp_`, no grad),
+//! with θ̄ initialised to the initial weights. The warm-up d_k keeps θ̄ close to θ early on, so a
+//! short run (or `--quick`) does not sample from weights that are mostly the initial ones.
+//! Sampling from θ̄ is usually better than from θ.
 //! The shadows live in one flat buffer [P], so an update is two ops (concatenate, `lerp_`).
 
 use crate::adam::{flat_cat, flat_views};
@@ -38,10 +40,16 @@ impl Ema {
         &self.shadows
     }
 
-    /// θ̄ ← d θ̄ + (1 − d) θ.
-    pub fn update(&mut self, params: &[Tensor]) {
+    /// The decay used after step k: min(d, (1 + k)/(10 + k)).
+    pub fn decay_at(&self, k: usize) -> f64 {
+        self.decay.min((1.0 + k as f64) / (10.0 + k as f64))
+    }
+
+    /// θ̄ ← d_k θ̄ + (1 − d_k) θ after step k.
+    pub fn update(&mut self, params: &[Tensor], k: usize) {
+        let d = self.decay_at(k);
         tch::no_grad(|| {
-            let _ = self.flat.lerp_(&flat_cat(params), 1.0 - self.decay);
+            let _ = self.flat.lerp_(&flat_cat(params), 1.0 - d);
         });
     }
 
@@ -94,5 +102,24 @@ impl Ema {
             }
         });
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tch::{Device, Kind};
+
+    /// The warm-up: d_k = min(d, (1 + k)/(10 + k)); after step 0 the shadow moves 90 % of the way.
+    #[test]
+    fn warm_up_decay() {
+        let p = vec![Tensor::zeros([3], (Kind::Float, Device::Cpu))];
+        let mut e = Ema::new(&["w".into()], &p, 0.999);
+        assert!((e.decay_at(0) - 0.1).abs() < 1e-15);
+        assert!((e.decay_at(90) - 0.91).abs() < 1e-12);
+        assert!((e.decay_at(100_000) - 0.999).abs() < 1e-15);
+        let q = vec![Tensor::ones([3], (Kind::Float, Device::Cpu))];
+        e.update(&q, 0);
+        assert!((e.shadows()[0].double_value(&[1]) - 0.9).abs() < 1e-6);
     }
 }

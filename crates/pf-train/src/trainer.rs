@@ -220,7 +220,7 @@ impl Trainer {
             let gnorm = self.adam.step_clipped(lr, self.cfg.grad_clip);
             self.record(k, &loss, &gnorm);
             if let Some(e) = &mut self.ema {
-                e.update(self.adam.params());
+                e.update(self.adam.params(), k);
             }
             self.step += 1;
             bar.inc(1);
