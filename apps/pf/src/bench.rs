@@ -109,6 +109,9 @@ struct Line<'a> {
     #[serde(flatten)]
     sizes: Sizes,
     wall_s: f64,
+    /// Process CPU seconds (all threads) in the timed region: less sensitive than `wall_s` to
+    /// other work on a shared machine.
+    cpu_s: f64,
     throughput: f64,
     unit: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -125,13 +128,47 @@ pub(crate) fn sync(device: Device) {
     }
 }
 
-/// Runs `f`, timing it between two device synchronisations.
+/// CPU seconds used by this process so far, all threads (Linux; NaN elsewhere).
+pub(crate) fn process_cpu_s() -> f64 {
+    #[cfg(target_os = "linux")]
+    {
+        #[repr(C)]
+        struct Timespec {
+            tv_sec: i64,
+            tv_nsec: i64,
+        }
+        extern "C" {
+            fn clock_gettime(clock: i32, tp: *mut Timespec) -> i32;
+        }
+        const CLOCK_PROCESS_CPUTIME_ID: i32 = 2;
+        let mut ts = Timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: clock_gettime writes one timespec through a valid pointer.
+        if unsafe { clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &mut ts) } == 0 {
+            return ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9;
+        }
+    }
+    f64::NAN
+}
+
+thread_local! {
+    /// CPU seconds of the last [`timed`] region.
+    static LAST_CPU_S: std::cell::Cell<f64> = const { std::cell::Cell::new(f64::NAN) };
+}
+
+/// Runs `f`, timing it between two device synchronisations (wall clock; the process CPU time of
+/// the same region is kept for the report).
 pub(crate) fn timed<T>(device: Device, f: impl FnOnce() -> Result<T>) -> Result<(f64, T)> {
     sync(device);
+    let cpu0 = process_cpu_s();
     let start = Instant::now();
     let out = f()?;
     sync(device);
-    Ok((start.elapsed().as_secs_f64(), out))
+    let wall = start.elapsed().as_secs_f64();
+    LAST_CPU_S.with(|c| c.set(process_cpu_s() - cpu0));
+    Ok((wall, out))
 }
 
 /// A workload's sizes with `defaults` where the flag was not given (only the sizes the workload
@@ -155,6 +192,8 @@ fn sizes(args: &BenchArgs, defaults: Sizes) -> Result<Sizes> {
 }
 
 pub fn run(args: &BenchArgs, device: Device, seed: Option<u64>) -> Result<()> {
+    // (belongs at the top of `main` for every subcommand; idempotent)
+    pf_core::device::retain_freed_memory();
     let seed = seed.unwrap_or(0) as i64;
     let w = args.workload.as_str();
     let defaults = match w {
@@ -239,6 +278,7 @@ pub fn run(args: &BenchArgs, device: Device, seed: Option<u64>) -> Result<()> {
         threads: tch::get_num_threads(),
         sizes: sz,
         wall_s,
+        cpu_s: LAST_CPU_S.with(|c| c.get()),
         throughput: out.work / wall_s,
         unit: out.unit,
         nfe: out.nfe,

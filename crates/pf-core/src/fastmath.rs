@@ -53,10 +53,14 @@ pub fn exp(x: f32) -> f32 {
     const LOG2E: f32 = std::f32::consts::LOG2_E;
     const C1: f32 = 0.693_359_4;
     const C2: f32 = -2.121_944_4e-4;
-    // 1.5 · 2²³: adding and subtracting it rounds to the nearest integer (|v| < 2²²), in any ISA.
+    // 1.5 · 2²³: adding it rounds to the nearest integer (|v| < 2²²) and leaves that integer in
+    // the low mantissa bits, in any ISA, with no float → int conversion.
     const ROUND: f32 = 12_582_912.0;
-    let x = x.clamp(-87.0, 88.0);
-    let n = (x * LOG2E + ROUND) - ROUND;
+    // max/min rather than clamp: they compile to vector max/min (clamp's NaN rule does not)
+    #[allow(clippy::manual_clamp)]
+    let x = x.max(-87.0).min(88.0);
+    let shifted = x * LOG2E + ROUND;
+    let n = shifted - ROUND;
     let r = x - n * C1 - n * C2;
     let mut p = 1.987_569_1e-4f32;
     p = p * r + 1.398_199_9e-3;
@@ -66,7 +70,8 @@ pub fn exp(x: f32) -> f32 {
     p = p * r + 0.5;
     let y = p * r * r + r + 1.0;
     // 2ⁿ from the exponent bits: n ∈ [−126, 127] after the clamp
-    let scale = f32::from_bits(((n as i32 + 127) as u32) << 23);
+    let n_int = shifted.to_bits().wrapping_sub(ROUND.to_bits());
+    let scale = f32::from_bits(n_int.wrapping_add(127) << 23);
     y * scale
 }
 

@@ -31,8 +31,9 @@ pub(crate) fn slices_2d<'a>(
     Some((xs, n))
 }
 
-/// Runs `f` on blocks of [`B`] particles (x₀ column, x₁ column), writing the results back; the
-/// tail block is padded with zeros and only its real particles are written.
+/// Runs `f` on blocks of [`B`] particles (x₀ column, x₁ column), writing the results back.
+/// Full blocks are deinterleaved with fixed trip counts (shuffles); the tail block is padded
+/// with zeros and only its real particles are written.
 #[inline(always)]
 fn blocks(
     x: &mut [f32],
@@ -40,22 +41,37 @@ fn blocks(
     mut f: impl FnMut(&mut [f32; B], &mut [f32; B], &[f32; B], &[f32; B]),
 ) {
     let n = x.len() / 2;
-    let mut i = 0;
-    while i < n {
-        let m = B.min(n - i);
+    let full = n / B;
+    let (xf, xt) = x.split_at_mut(2 * B * full);
+    let (nf, nt) = xi.split_at(2 * B * full);
+    for (xc, nc) in xf.chunks_exact_mut(2 * B).zip(nf.chunks_exact(2 * B)) {
+        let (mut a, mut b, mut na, mut nb) = ([0f32; B], [0f32; B], [0f32; B], [0f32; B]);
+        for j in 0..B {
+            a[j] = xc[2 * j];
+            b[j] = xc[2 * j + 1];
+            na[j] = nc[2 * j];
+            nb[j] = nc[2 * j + 1];
+        }
+        f(&mut a, &mut b, &na, &nb);
+        for j in 0..B {
+            xc[2 * j] = a[j];
+            xc[2 * j + 1] = b[j];
+        }
+    }
+    let m = xt.len() / 2;
+    if m > 0 {
         let (mut a, mut b, mut na, mut nb) = ([0f32; B], [0f32; B], [0f32; B], [0f32; B]);
         for j in 0..m {
-            a[j] = x[2 * (i + j)];
-            b[j] = x[2 * (i + j) + 1];
-            na[j] = xi[2 * (i + j)];
-            nb[j] = xi[2 * (i + j) + 1];
+            a[j] = xt[2 * j];
+            b[j] = xt[2 * j + 1];
+            na[j] = nt[2 * j];
+            nb[j] = nt[2 * j + 1];
         }
         f(&mut a, &mut b, &na, &nb);
         for j in 0..m {
-            x[2 * (i + j)] = a[j];
-            x[2 * (i + j) + 1] = b[j];
+            xt[2 * j] = a[j];
+            xt[2 * j + 1] = b[j];
         }
-        i += m;
     }
 }
 
