@@ -16,12 +16,41 @@ use cli::{Cli, Command};
 use tracing_subscriber::EnvFilter;
 
 fn main() {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => usage_error(e),
+    };
     init_logging(cli.global.verbose);
     if let Err(e) = run(cli) {
         eprintln!("error: {}", one_line(&e));
         std::process::exit(1);
     }
+}
+
+/// Help and version print as clap renders them; a usage error becomes one line (the message and
+/// clap's tip, if any), exit status 2.
+fn usage_error(e: clap::Error) -> ! {
+    use clap::error::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        e.exit();
+    }
+    let text = e.render().to_string();
+    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+    let first = lines
+        .next()
+        .unwrap_or("error: invalid arguments")
+        .to_string();
+    let tip = lines
+        .find_map(|l| l.strip_prefix("tip: "))
+        .map(|t| format!("; {t}"))
+        .unwrap_or_default();
+    eprintln!("{first}{tip} (see pf --help)");
+    std::process::exit(2);
 }
 
 /// The error and its causes on one line: "context: cause: cause".

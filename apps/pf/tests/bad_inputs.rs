@@ -706,10 +706,8 @@ fn a_diverging_sampler_stops_naming_method_step_and_knob() {
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
     for want in [
-        "error: sampler ula",
-        "non-finite",
+        "error: sampler[0]: ula: non-finite",
         "at step ",
-        "t = ",
         "lower eta",
     ] {
         assert!(err.contains(want), "missing {want:?} in {err}");
@@ -725,4 +723,26 @@ fn a_diverging_sampler_stops_naming_method_step_and_knob() {
         "detected at step {step}, the guard checks every 100"
     );
     assert!(!d.join("out").exists(), "{:?}", files(&d.join("out")));
+}
+
+/// A mistyped flag or subcommand is one line naming it, with clap's suggestion, exit status 2.
+#[test]
+fn usage_errors_are_one_line() {
+    for (args, want) in [
+        (vec!["run", "x.toml", "--forse"], "'--forse'"),
+        (vec!["runn"], "'runn'"),
+        (vec!["bench"], "required"),
+    ] {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_pf"))
+            .args(&args)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr).trim_end().to_string();
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(
+            err.starts_with("error:") && err.contains(want),
+            "{args:?}: {err}"
+        );
+    }
 }

@@ -5,8 +5,9 @@
 pub enum Error {
     #[error(transparent)]
     Core(#[from] pf_core::Error),
-    /// NaN or Inf in the particles: names the method, step and time, and the knob to turn.
-    #[error("{method}: non-finite particles at step {step} (t = {t:.5}); {hint}")]
+    /// NaN or Inf in the particles: names the method, step and time (diffusion samplers; NaN
+    /// for samplers without a time axis, such as Langevin), and the knob to turn.
+    #[error("{method}: non-finite particles at step {step}{}; {hint}", if t.is_finite() { format!(" (t = {t:.5})") } else { String::new() })]
     NonFinite {
         method: String,
         step: usize,

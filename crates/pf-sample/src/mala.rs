@@ -85,7 +85,7 @@ impl Mala {
                     &x,
                     "mala",
                     k,
-                    0.0,
+                    f64::NAN,
                     "lower eta (the step size)",
                     k == self.steps,
                 )?;

@@ -111,7 +111,7 @@ impl Ula {
                     &x,
                     "ula",
                     k,
-                    0.0,
+                    f64::NAN,
                     "lower eta (the step size)",
                     k == self.steps,
                 )?;

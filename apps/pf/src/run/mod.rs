@@ -198,8 +198,14 @@ pub fn execute(cfg: &RunConfig, opts: &RunOpts) -> Result<RunSummary> {
         tch::manual_seed(stage_seed(cfg.seed, &format!("sampler/{label}")));
         let record = s.record().filter(|_| cfg.output.gif);
         let started = Instant::now();
-        let out = samplers::run(s, &*target, &trained, device, record)
-            .with_context(|| format!("sampler {label}"))?;
+        // pf-sample's errors start with the method; name the sampler when its label differs
+        let out = samplers::run(s, &*target, &trained, device, record).with_context(|| {
+            if label == s.method() {
+                format!("sampler[{i}]")
+            } else {
+                format!("sampler[{i}] {label}")
+            }
+        })?;
         let _ = out.x.sum(Kind::Float).double_value(&[]); // wait for the device before stopping the clock
         let wall_s = started.elapsed().as_secs_f64();
         pb.finish_and_clear();
