@@ -235,6 +235,7 @@ def sizes_of(line):
 
 def write_report(args, mach, results, jobs, rows, load_before, load_after, started, finished):
     med = {k: statistics.median(l["wall_s"] for l in v) for k, v in results.items()}
+    cpu_med = {k: statistics.median(l.get("cpu_s", float("nan")) for l in v) for k, v in results.items()}
     lines = []
     w = lines.append
     w("# pflow benchmarks: Rust (`pf bench`) against the seeds' Python/PyTorch")
@@ -257,10 +258,12 @@ def write_report(args, mach, results, jobs, rows, load_before, load_after, start
     w("## Results (CPU)")
     w("")
     w("Wall time of the timed region (after a warm-up), median over rounds. Ratio = Python / Rust "
-      "(higher: Rust faster).")
+      "(higher: Rust faster); the targets are judged on it. The CPU-time ratio compares the process "
+      "CPU seconds of the same regions (all threads; idle OpenMP workers spin, so it is only a "
+      "cross-check, less sensitive to other load on the machine).")
     w("")
-    w("| workload | sizes | Rust median s | Python median s | ratio | target | met? | note |")
-    w("|---|---|---:|---:|---:|---:|---|---|")
+    w("| workload | sizes | Rust median s | Python median s | ratio | target | met? | CPU-time ratio | note |")
+    w("|---|---|---:|---:|---:|---:|---|---:|---|")
     verdicts = []
     for label, rj, pj, target, note in rows:
         if rj not in med or pj not in med:
@@ -279,7 +282,8 @@ def write_report(args, mach, results, jobs, rows, load_before, load_after, start
         sz = sizes_of(line)
         if pyline.get("nfe") is not None and line.get("nfe") is not None and pyline["nfe"] != line["nfe"]:
             note = (note + "; " if note else "") + f"Python nfe={pyline['nfe']}"
-        w(f"| {label} | {sz} | {fmt_s(r)} | {fmt_s(p)} | {ratio:.2f}× | {tgt} | {met} | {note} |")
+        cr = cpu_med.get(pj, float("nan")) / cpu_med.get(rj, float("nan"))
+        w(f"| {label} | {sz} | {fmt_s(r)} | {fmt_s(p)} | {ratio:.2f}× | {tgt} | {met} | {cr:.2f}× | {note} |")
     w("")
     missed = [v for v in verdicts if not v[1]]
     if missed:
@@ -327,14 +331,14 @@ def write_report(args, mach, results, jobs, rows, load_before, load_after, start
     w("")
     w("## Every run")
     w("")
-    w("| job | wall s per round | median | min | max |")
-    w("|---|---|---:|---:|---:|")
+    w("| job | wall s per round | median | min | max | CPU s median |")
+    w("|---|---|---:|---:|---:|---:|")
     for name, ls in results.items():
         ws = [l["wall_s"] for l in ls]
         extra = ""
         if ls[0].get("nfe") is not None and ls[0]["workload"] == "likelihood-gmm1d":
             extra = f" (nfe {ls[0]['nfe']})"
-        w(f"| `{name}`{extra} | {', '.join(fmt_s(x) for x in ws)} | {fmt_s(med[name])} | {fmt_s(min(ws))} | {fmt_s(max(ws))} |")
+        w(f"| `{name}`{extra} | {', '.join(fmt_s(x) for x in ws)} | {fmt_s(med[name])} | {fmt_s(min(ws))} | {fmt_s(max(ws))} | {fmt_s(cpu_med[name])} |")
     w("")
     w("Commands: `pf --device cpu --seed 0 --threads T bench WORKLOAD [flags]` and "
       "`python scripts/bench/bench.py WORKLOAD --device cpu --seed 0 --threads T [flags]`; the full "
