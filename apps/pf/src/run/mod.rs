@@ -238,7 +238,7 @@ pub fn execute(cfg: &RunConfig, opts: &RunOpts) -> Result<RunSummary> {
                 c.trajectories(
                     &dir.join(format!("{label}_trajectories.png")),
                     tr,
-                    format!("{label}: particle"),
+                    label.clone(),
                 )?;
             }
         }
