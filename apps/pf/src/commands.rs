@@ -62,17 +62,7 @@ pub fn run(config_path: &Path, args: &RunArgs, device: Device, seed: Option<u64>
         .out
         .clone()
         .unwrap_or_else(|| default_out(&cfg, config_path));
-    let summary = execute(
-        &cfg,
-        &RunOpts {
-            out: out.clone(),
-            force: args.force,
-            resume: args.resume,
-            device,
-        },
-    )?;
-    print_summary(&summary, &out);
-    Ok(())
+    execute_into(&cfg, out, args, device).map(|_| ())
 }
 
 /// `pf compare [CONFIG]`: run every method and write report.md.
@@ -98,19 +88,28 @@ pub fn compare(
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("runs").join("compare"));
-    let summary = execute(
-        &cfg,
-        &RunOpts {
-            out: out.clone(),
-            force: args.force,
-            resume: args.resume,
-            device,
-        },
-    )?;
+    let summary = execute_into(&cfg, out.clone(), args, device)?;
     crate::run::outputs::text(&out.join("report.md"), &report(&summary, args.quick))?;
-    print_summary(&summary, &out);
     println!("report: {}", out.join("report.md").display());
     Ok(())
+}
+
+/// Runs `cfg` into `out` and prints the one-line-per-sampler summary.
+fn execute_into(
+    cfg: &RunConfig,
+    out: PathBuf,
+    args: &RunArgs,
+    device: Device,
+) -> Result<RunSummary> {
+    let opts = RunOpts {
+        out: out.clone(),
+        force: args.force,
+        resume: args.resume,
+        device,
+    };
+    let summary = execute(cfg, &opts)?;
+    print_summary(&summary, &out);
+    Ok(summary)
 }
 
 /// [`run::execute`] with the checks that must come before anything is written (`--resume`'s
@@ -257,17 +256,8 @@ fn report(s: &RunSummary, quick: bool) -> String {
         md += "\n";
     }
     if !s.models.is_empty() {
-        md += "\n## Trained models\n\n| model | loss | steps | final loss | wall s |\n|---|---|---|---|---|\n";
-        for m in &s.models {
-            md += &format!(
-                "| {} | {} | {} | {} | {:.1} |\n",
-                m.name,
-                m.loss,
-                m.steps,
-                m.final_loss.map_or("–".into(), |l| format!("{l:.4}")),
-                m.wall_s
-            );
-        }
+        md += "\n## Trained models\n\n";
+        md += &run::model_table(&s.models);
         md += "\n![training loss](loss.png)\n";
     }
     md

@@ -449,23 +449,28 @@ pub fn metrics_markdown(s: &RunSummary) -> String {
         md += &sampler_table(&s.samplers);
     }
     if !s.models.is_empty() {
-        md += "\n| model | loss | steps | final loss | wall s |\n|---|---|---|---|---|\n";
-        for m in &s.models {
-            md += &format!(
-                "| {} | {} | {} | {} | {:.1} |\n",
-                m.name,
-                m.loss,
-                m.steps,
-                m.final_loss.map_or("–".into(), |l| format!("{l:.4}")),
-                m.wall_s
-            );
-        }
+        md += "\n";
+        md += &model_table(&s.models);
     }
     if let Some(l) = &s.likelihood {
         let f = |v: Option<f64>| v.map_or("–".into(), |v| format!("{v:.4}"));
         md += &format!(
             "\n| likelihood model | points | NFE | wall s | max abs err (nats) | NLL (nats) | bits/dim | KL(p‖q) ± se |\n|---|---|---|---|---|---|---|---|\n| {} | {} | {} | {:.2} | {} | {} | {} | {} ± {} |\n",
             l.model, l.points, l.nfe, l.wall_s, f(l.max_abs_err), f(l.nll), f(l.bits_per_dim), f(l.kl), f(l.kl_se)
+        );
+    }
+    md
+}
+
+/// The trained-models table (loss, steps, final loss, wall time).
+pub fn model_table(ms: &[ModelResult]) -> String {
+    let mut md =
+        String::from("| model | loss | steps | final loss | wall s |\n|---|---|---|---|---|\n");
+    for m in ms {
+        let fl = m.final_loss.map_or("–".into(), |l| format!("{l:.4}"));
+        md += &format!(
+            "| {} | {} | {} | {fl} | {:.1} |\n",
+            m.name, m.loss, m.steps, m.wall_s
         );
     }
     md
