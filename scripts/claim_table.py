@@ -28,11 +28,14 @@ for title, m in rows:
         k = s["metrics"]["neck"]
         share = f"{k['share']:.3f} ± {k['share_se']:.3f}"
         xs = "–" if k["x_std"] is None else f"{k['x_std']:.3f}"
-        budget = {
-            "ula": f"{s['nfe']} steps",
-            "mala": f"{s['nfe'] // 2} steps (acc. {s['acceptance']:.2f})",
-            "monoflow": f"{s['nfe']} iterations",
-        }.get(s["method"], f"{s['nfe']} NFE")
+        if s["method"] == "ula":
+            budget = f"{s['nfe']} steps"
+        elif s["method"] == "mala":
+            budget = f"{s['nfe'] // 2} steps (acc. {s['acceptance']:.2f})"
+        elif s["method"] == "monoflow":
+            budget = f"{s['nfe']} iterations"
+        else:
+            budget = f"{s['nfe']} NFE"
         print(
             f"| {s['label']} | {s['particles']} | {budget} | {share} | {xs} ({k['x_std_target']:.3f}) "
             f"| {s['metrics']['energy']:.2e} | {s['wall_s']:.1f} |"
