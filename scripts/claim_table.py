@@ -43,6 +43,7 @@ for title, m in rows:
     for md in m["models"]:
         print(f"\nThe VP score model `{md['name']}` trained {md['steps']} steps in {md['wall_s']:.0f} s (not included in the PF-ODE wall time).")
     print()
-print(f"Machine: {platform.processor() or platform.machine()}, {platform.system()}.\n")
+cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.machine())
+print(f"Machine: {cpu}; libtorch threads: {rows[0][1].get('threads', '?')}; device: {rows[0][1]['device']}.\n")
 print("## What the numbers say\n")
 print(open(Path(__file__).with_name("claim_reading.md")).read().strip())

@@ -86,6 +86,8 @@ pub struct RunSummary {
     pub target: String,
     pub seed: u64,
     pub device: String,
+    /// libtorch intra-op threads the run used.
+    pub threads: i32,
     pub reference: usize,
     pub models: Vec<ModelResult>,
     pub samplers: Vec<SamplerResult>,
@@ -292,6 +294,7 @@ pub fn execute(cfg: &RunConfig, opts: &RunOpts) -> Result<RunSummary> {
         target: target.name(),
         seed: cfg.seed,
         device: pf_core::device::device_name(device),
+        threads: tch::get_num_threads(),
         reference: cfg.output.reference,
         models: model_results,
         samplers: results,
