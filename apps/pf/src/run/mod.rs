@@ -2,8 +2,9 @@
 //!
 //! The directory gets `config.toml` (resolved, every default filled in), one
 //! `samples_<name>.npy` per sampler (`samples.npy` = the first), `metrics.json` and
-//! `metrics.md` (against fresh target samples), figures (`*.png`), animations (`*.gif` for
-//! samplers with `record`), per trained model `checkpoint.safetensors` (+ `.json`),
+//! `metrics.md` (against fresh target samples), figures (`<name>.png` over the target's density,
+//! `<name>_density.png`; with `record`: `<name>_trajectories.png`, `<name>_strip.png`,
+//! `panel.png`, `loss.png`, `loglik.png`), animations (`<name>.gif` for samplers with `record`), per trained model `checkpoint.safetensors` (+ `.json`),
 //! `model.safetensors` (plain weights, loadable by PyTorch) and `loss.csv` — at the top level for
 //! one model, under `models/<name>/` for several — and for likelihood runs `loglik.npy`.
 //! Every file is written to a temporary name and renamed.
@@ -236,12 +237,20 @@ pub fn execute(cfg: &RunConfig, opts: &RunOpts) -> Result<RunSummary> {
                 )?;
             }
             figure = Some(f);
-            if let (Some(c), Some(tr)) = (&canvas, &out.trajectory) {
-                c.trajectories(
-                    &dir.join(format!("{label}_trajectories.png")),
-                    tr,
-                    label.clone(),
+            if let Some(c) = &canvas {
+                c.density(
+                    &dir.join(format!("{label}_density.png")),
+                    &out.x,
+                    format!("{label}: sample density"),
                 )?;
+                if let Some(tr) = &out.trajectory {
+                    c.trajectories(
+                        &dir.join(format!("{label}_trajectories.png")),
+                        tr,
+                        label.clone(),
+                    )?;
+                    c.strip(&dir.join(format!("{label}_strip.png")), tr, label.clone())?;
+                }
             }
         }
         if let (Some(c), Some(tr)) = (&canvas, &out.trajectory) {

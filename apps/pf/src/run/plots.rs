@@ -158,6 +158,43 @@ impl Canvas {
         pf_viz::gif(path, &f, &opts).with_context(|| format!("animation {}", path.display()))
     }
 
+    /// A strip of (at most 6) frames of a trajectory, each titled with its step (seed 003).
+    pub fn strip(&self, path: &Path, tr: &Trajectory, title: String) -> Result<()> {
+        let f: Vec<Vec<[f32; 2]>> = tr
+            .frames
+            .iter()
+            .map(|x| points2(x, self.cols, self.max_points))
+            .collect();
+        let mut scatter = self.scatter_opts(format!("{title}, step {{step}}"));
+        scatter.size = (300, 300);
+        let opts = pf_viz::StripOpts {
+            scatter,
+            steps: Some(tr.steps.clone()),
+            max_frames: 6,
+        };
+        pf_viz::strip(path, &f, &opts).with_context(|| format!("plot {}", path.display()))
+    }
+
+    /// A 2-D histogram of the samples (log colour scale) in the run's window.
+    pub fn density(&self, path: &Path, x: &Tensor, title: String) -> Result<()> {
+        let opts = pf_viz::DensityOpts {
+            title,
+            x_label: self.axis_names[0].clone(),
+            y_label: self.axis_names[1].clone(),
+            // about 2 samples per bin-column: √N/1.5 bins a side, 30 to 120
+            bins: {
+                let b = ((x.size()[0] as f64).sqrt() / 1.5).clamp(30.0, 120.0) as usize;
+                (b, b)
+            },
+            x_range: Some(self.x_range),
+            y_range: Some(self.y_range),
+            log_scale: true,
+            ..pf_viz::DensityOpts::default()
+        };
+        pf_viz::density(path, &points2(x, self.cols, usize::MAX), &opts)
+            .with_context(|| format!("plot {}", path.display()))
+    }
+
     /// Per-particle trajectories along each shown axis (seed 003).
     pub fn trajectories(&self, path: &Path, tr: &Trajectory, title: String) -> Result<()> {
         let f: Vec<Vec<[f32; 2]>> = tr.frames.iter().map(|x| points2(x, self.cols, 8)).collect();
