@@ -147,8 +147,36 @@ REQUIRED = ("impl", "workload", "device", "threads", "particles", "steps", "trai
             "wall_s", "throughput", "unit", "check")
 
 
+def cpu_busy(interval=1.0):
+    """Fraction of all cores busy over `interval` seconds (from /proc/stat), NaN if unknown."""
+    def read():
+        with open("/proc/stat") as f:
+            vals = list(map(int, f.readline().split()[1:]))
+        return sum(vals), vals[3] + vals[4]
+    try:
+        t1, i1 = read()
+        time.sleep(interval)
+        t2, i2 = read()
+    except OSError:
+        return float("nan")
+    return 1.0 - (i2 - i1) / max(1, t2 - t1)
+
+
+def wait_quiet(args):
+    """Waits (at most --quiet-wait s) until other work uses less than --quiet of the cores:
+    OpenMP threads that have to share a core with another process stall at every barrier, in
+    both languages, by factors of 5–50. Returns (busy fraction when starting, seconds waited)."""
+    t0 = time.time()
+    while True:
+        b = cpu_busy()
+        if not b > args.quiet or time.time() - t0 > args.quiet_wait:
+            return b, time.time() - t0
+        time.sleep(2)
+
+
 def run_job(name, job, args, log):
     cmd = command(job, args.pf, args.python, args.threads, args.smoke)
+    busy, waited = (float("nan"), 0.0) if args.smoke else wait_quiet(args)
     t0 = time.time()
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout, cwd=ROOT)
     took = time.time() - t0
@@ -170,6 +198,8 @@ def run_job(name, job, args, log):
     if line["wall_s"] <= 0:
         raise RuntimeError(f"{name}: wall_s = {line['wall_s']}")
     line["_process_s"] = took
+    line["_busy"] = busy
+    line["_waited"] = waited
     return line
 
 
@@ -253,7 +283,10 @@ def write_report(args, mach, results, jobs, rows, load_before, load_after, start
     w(f"- Python {mach['python']}: torch {mach['torch']}, numpy {mach['numpy']}, scipy {mach['scipy']}, "
       f"torchdiffeq {mach['torchdiffeq']}; BLAS: {mach['blas']} (the same libtorch shared libraries serve both sides)")
     w(f"- Load average (1 min) before/after: {load_before:.2f} / {load_after:.2f}. "
-      f"{args.rounds} rounds, Rust and Python alternating (the first to run swaps each round); medians.")
+      f"{args.rounds_done} of {args.rounds} rounds done, Rust and Python alternating (the first to run swaps "
+      f"each round); medians. Before each job the runner waited (up to {args.quiet_wait:g} s) for other "
+      f"work to drop below {100 * args.quiet:.0f} % of the cores; the last column of \"Every run\" "
+      f"gives how busy the machine was when each job started.")
     w("")
     w("## Results (CPU)")
     w("")
@@ -331,14 +364,15 @@ def write_report(args, mach, results, jobs, rows, load_before, load_after, start
     w("")
     w("## Every run")
     w("")
-    w("| job | wall s per round | median | min | max | CPU s median |")
-    w("|---|---|---:|---:|---:|---:|")
+    w("| job | wall s per round | median | min | max | CPU s median | other load at start, per round |")
+    w("|---|---|---:|---:|---:|---:|---|")
     for name, ls in results.items():
         ws = [l["wall_s"] for l in ls]
+        busy = ", ".join(f"{100 * l.get('_busy', float('nan')):.0f} %" for l in ls)
         extra = ""
         if ls[0].get("nfe") is not None and ls[0]["workload"] == "likelihood-gmm1d":
             extra = f" (nfe {ls[0]['nfe']})"
-        w(f"| `{name}`{extra} | {', '.join(fmt_s(x) for x in ws)} | {fmt_s(med[name])} | {fmt_s(min(ws))} | {fmt_s(max(ws))} | {fmt_s(cpu_med[name])} |")
+        w(f"| `{name}`{extra} | {', '.join(fmt_s(x) for x in ws)} | {fmt_s(med[name])} | {fmt_s(min(ws))} | {fmt_s(max(ws))} | {fmt_s(cpu_med[name])} | {busy} |")
     w("")
     w("Commands: `pf --device cpu --seed 0 --threads T bench WORKLOAD [flags]` and "
       "`python scripts/bench/bench.py WORKLOAD --device cpu --seed 0 --threads T [flags]`; the full "
@@ -363,6 +397,12 @@ def main():
     ap.add_argument("--out", default=os.path.join(ROOT, "BENCHMARKS.md"))
     ap.add_argument("--only", help="comma-separated workloads (default: all)")
     ap.add_argument("--timeout", type=int, default=3600, help="seconds per job")
+    ap.add_argument("--quiet", type=float, default=0.2,
+                    help="before each job wait until other work uses less than this fraction of "
+                         "the cores (default 0.2) ...")
+    ap.add_argument("--quiet-wait", type=float, default=120,
+                    help="... but at most this many seconds (default 120); the report shows how busy "
+                         "the machine was when each job started")
     ap.add_argument("--cmdline", default="", help="the run.sh arguments, for the report")
     ap.add_argument("--log", default=os.path.join(ROOT, "target", "bench", "run.log"))
     args, rest = ap.parse_known_args()
@@ -400,6 +440,7 @@ def main():
         started = datetime.datetime.now(datetime.timezone.utc)
         load_before = os.getloadavg()[0]
         results = {k: [] for k in order}
+        mach = machine(args)
         for r in range(args.rounds):
             groups = []
             for name in order:
@@ -416,10 +457,11 @@ def main():
                     line = run_job(name, jobs[name], args, log)
                     results[name].append(line)
                     print(f"round {r + 1}/{args.rounds}  {name:36s} {line['wall_s']:9.3f} s  "
-                          f"(load {os.getloadavg()[0]:.2f})", flush=True)
-        load_after = os.getloadavg()[0]
-        finished = datetime.datetime.now(datetime.timezone.utc)
-        missed = write_report(args, machine(args), results, jobs, rows, load_before, load_after, started, finished)
+                          f"(other work {100 * line['_busy']:.0f} %, waited {line['_waited']:.0f} s)", flush=True)
+            args.rounds_done = r + 1
+            load_after = os.getloadavg()[0]
+            finished = datetime.datetime.now(datetime.timezone.utc)
+            missed = write_report(args, mach, results, jobs, rows, load_before, load_after, started, finished)
         print(f"wrote {args.out}" + (f"; targets missed: {', '.join(m[0] for m in missed)}" if missed else "; every target met"))
     return 0
 
