@@ -150,16 +150,18 @@ impl DensityRatio for Discriminator {
     /// detached, on device: reading it is the caller's host sync).
     fn update(&mut self, data: &Tensor, particles: &Tensor, t: f64) -> Tensor {
         let tt = self.time(t);
-        let data = data.detach();
-        let particles = particles.detach();
+        // one forward over [data; particles] (rows are independent): the same logits as two
+        // forwards, with half the matrix products and elementwise ops (measured ≈ 10 % of a
+        // MonoFlow iteration)
+        let nd = data.size()[0];
+        let both = Tensor::cat(&[data.detach(), particles.detach()], 0);
+        let np = both.size()[0] - nd;
         tch::with_grad(|| {
             let mut last = Tensor::zeros([], (Kind::Float, self.vs.device()));
             for _ in 0..self.cfg.k_steps {
                 self.adam.zero_grad();
-                let loss = bce_logits(
-                    &self.net.forward(&data, &tt),
-                    &self.net.forward(&particles, &tt),
-                );
+                let logits = self.net.forward(&both, &tt);
+                let loss = bce_logits(&logits.narrow(0, 0, nd), &logits.narrow(0, nd, np));
                 loss.backward();
                 self.adam.step(self.cfg.lr);
                 last = loss.detach();
