@@ -404,8 +404,10 @@ def main():
                     help="... but at most this many seconds (default 120); the report shows how busy "
                          "the machine was when each job started")
     ap.add_argument("--cmdline", default="", help="the run.sh arguments, for the report")
-    ap.add_argument("--log", default=os.path.join(ROOT, "target", "bench", "run.log"))
+    ap.add_argument("--log", help="default: target/bench/run.log (smoke: target/bench/smoke.log)")
     args, rest = ap.parse_known_args()
+    if not args.log:
+        args.log = os.path.join(ROOT, "target", "bench", "smoke.log" if args.smoke else "run.log")
     if rest:
         ap.error(f"unknown arguments {rest}")
     os.makedirs(os.path.dirname(args.log), exist_ok=True)
