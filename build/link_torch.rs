@@ -16,10 +16,16 @@ fn main() {
     let version = std::fs::read_to_string(root.join("version.py"))
         .ok()
         .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("__version__ = ").map(|v| v.trim_matches(|c| c == '\'' || c == '"').to_string()))
+            s.lines().find_map(|l| {
+                l.strip_prefix("__version__ = ")
+                    .map(|v| v.trim_matches(|c| c == '\'' || c == '"').to_string())
+            })
         })
-        .or_else(|| std::fs::read_to_string(root.join("build-version")).ok().map(|s| s.trim().to_string()))
+        .or_else(|| {
+            std::fs::read_to_string(root.join("build-version"))
+                .ok()
+                .map(|s| s.trim().to_string())
+        })
         .unwrap_or_else(|| "unknown".into());
     println!("cargo:rustc-env=PFLOW_LIBTORCH_VERSION={version}");
     println!("cargo:rustc-env=PFLOW_LIBTORCH_DIR={}", dir.display());

@@ -35,3 +35,6 @@ trap 'rm -rf "$out"' EXIT
 cargo run -p pf -- info
 cargo run -p pf -- compare --quick --out "$out/compare" --force
 test -s "$out/compare/report.md" && test -s "$out/compare/panel.png"
+
+step "smoke: benchmark harness (every workload once, tiny sizes, Rust and Python)"
+scripts/bench/run.sh --smoke

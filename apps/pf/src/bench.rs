@@ -192,8 +192,6 @@ fn sizes(args: &BenchArgs, defaults: Sizes) -> Result<Sizes> {
 }
 
 pub fn run(args: &BenchArgs, device: Device, seed: Option<u64>) -> Result<()> {
-    // (belongs at the top of `main` for every subcommand; idempotent)
-    pf_core::device::retain_freed_memory();
     let seed = seed.unwrap_or(0) as i64;
     let w = args.workload.as_str();
     let defaults = match w {

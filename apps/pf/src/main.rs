@@ -16,6 +16,8 @@ use cli::{Cli, Command};
 use tracing_subscriber::EnvFilter;
 
 fn main() {
+    // before any tensor exists: keep freed CPU buffers for reuse (no per-step page faults)
+    pf_core::device::retain_freed_memory();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => usage_error(e),

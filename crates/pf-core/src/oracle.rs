@@ -256,8 +256,8 @@ mod tests {
         let o = GmmOracle::new(mixture(), CondPath::linear());
         let x = Tensor::randn([8, 2], opts);
         let v = o.velocity(&x, &Tensor::full([1, 1], 1.0, opts));
-        let mean = Tensor::from_slice(&[-0.3 + 0.7 * 1.5, 0.3 * 0.5 + 0.7 * -0.5])
-            .to_kind(Kind::Double);
+        let mean =
+            Tensor::from_slice(&[-0.3 + 0.7 * 1.5, 0.3 * 0.5 + 0.7 * -0.5]).to_kind(Kind::Double);
         let want = -mean + &x;
         assert!((v - want).abs().max().double_value(&[]) < 1e-12);
     }
