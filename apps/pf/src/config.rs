@@ -509,6 +509,24 @@ impl Default for OutputConfig {
     }
 }
 
+/// A field every sampler variant has (`name`, `particles`, `record`), by reference.
+macro_rules! common_field {
+    ($s:expr, $f:ident) => {
+        match $s {
+            SamplerConfig::Ula { $f, .. }
+            | SamplerConfig::Mala { $f, .. }
+            | SamplerConfig::ReverseSde { $f, .. }
+            | SamplerConfig::Pc { $f, .. }
+            | SamplerConfig::PfOde { $f, .. }
+            | SamplerConfig::Ddpm { $f, .. }
+            | SamplerConfig::Ddim { $f, .. }
+            | SamplerConfig::Flow { $f, .. }
+            | SamplerConfig::PathSde { $f, .. }
+            | SamplerConfig::Monoflow { $f, .. } => $f,
+        }
+    };
+}
+
 impl SamplerConfig {
     /// The method's name as written in configs.
     pub fn method(&self) -> &'static str {
@@ -527,49 +545,21 @@ impl SamplerConfig {
     }
     /// The label of its outputs: `name`, or the method.
     pub fn label(&self) -> String {
-        let name = match self {
-            SamplerConfig::Ula { name, .. }
-            | SamplerConfig::Mala { name, .. }
-            | SamplerConfig::ReverseSde { name, .. }
-            | SamplerConfig::Pc { name, .. }
-            | SamplerConfig::PfOde { name, .. }
-            | SamplerConfig::Ddpm { name, .. }
-            | SamplerConfig::Ddim { name, .. }
-            | SamplerConfig::Flow { name, .. }
-            | SamplerConfig::PathSde { name, .. }
-            | SamplerConfig::Monoflow { name, .. } => name,
-        };
-        name.clone().unwrap_or_else(|| self.method().to_string())
+        common_field!(self, name)
+            .clone()
+            .unwrap_or_else(|| self.method().to_string())
+    }
+    /// Number of particles.
+    pub fn particles(&self) -> usize {
+        *common_field!(self, particles)
     }
     /// Particles (mutable, for `--quick`).
     pub fn particles_mut(&mut self) -> &mut usize {
-        match self {
-            SamplerConfig::Ula { particles, .. }
-            | SamplerConfig::Mala { particles, .. }
-            | SamplerConfig::ReverseSde { particles, .. }
-            | SamplerConfig::Pc { particles, .. }
-            | SamplerConfig::PfOde { particles, .. }
-            | SamplerConfig::Ddpm { particles, .. }
-            | SamplerConfig::Ddim { particles, .. }
-            | SamplerConfig::Flow { particles, .. }
-            | SamplerConfig::PathSde { particles, .. }
-            | SamplerConfig::Monoflow { particles, .. } => particles,
-        }
+        common_field!(self, particles)
     }
     /// The trajectory stride.
     pub fn record(&self) -> Option<usize> {
-        match self {
-            SamplerConfig::Ula { record, .. }
-            | SamplerConfig::Mala { record, .. }
-            | SamplerConfig::ReverseSde { record, .. }
-            | SamplerConfig::Pc { record, .. }
-            | SamplerConfig::PfOde { record, .. }
-            | SamplerConfig::Ddpm { record, .. }
-            | SamplerConfig::Ddim { record, .. }
-            | SamplerConfig::Flow { record, .. }
-            | SamplerConfig::PathSde { record, .. }
-            | SamplerConfig::Monoflow { record, .. } => *record,
-        }
+        *common_field!(self, record)
     }
     /// The models it uses.
     pub fn models(&self) -> Vec<&str> {
@@ -852,21 +842,7 @@ impl RunConfig {
             {
                 bail!("invalid {p}.name = {label:?}: use letters, digits, '-' and '_'");
             }
-            pos(
-                &format!("{p}.particles"),
-                match s {
-                    SamplerConfig::Ula { particles, .. }
-                    | SamplerConfig::Mala { particles, .. }
-                    | SamplerConfig::ReverseSde { particles, .. }
-                    | SamplerConfig::Pc { particles, .. }
-                    | SamplerConfig::PfOde { particles, .. }
-                    | SamplerConfig::Ddpm { particles, .. }
-                    | SamplerConfig::Ddim { particles, .. }
-                    | SamplerConfig::Flow { particles, .. }
-                    | SamplerConfig::PathSde { particles, .. }
-                    | SamplerConfig::Monoflow { particles, .. } => *particles,
-                },
-            )?;
+            pos(&format!("{p}.particles"), s.particles())?;
             if let Some(r) = s.record() {
                 pos(&format!("{p}.record"), r)?;
             }

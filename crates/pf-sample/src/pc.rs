@@ -2,12 +2,11 @@
 //! diffusion (Euler–Maruyama) predictor followed by `corrector_steps` Langevin corrections at the
 //! new time, x ← x + ε s + √(2ε) z with ε = 2 (snr ‖z‖ / ‖s‖)², norms averaged over the batch.
 
-use crate::reverse_sde::Grid;
+use crate::reverse_sde::{predictor_step, Grid};
 use crate::trajectory::{Guard, Recorder};
 use crate::{Result, SampleOut};
 use pf_core::field::ScoreField;
 use pf_core::path::GaussianPath;
-use pf_core::sde::{diffusion, reverse_sde_drift};
 use tch::{Kind, Tensor};
 
 /// Predictor–corrector settings (Song et al. use snr 0.16 and one corrector step).
@@ -58,10 +57,7 @@ impl PredictorCorrector {
         tch::no_grad(|| -> Result<()> {
             for k in 0..self.grid.steps {
                 let t = t0 - k as f64 * h;
-                let _ = tb.fill_(t);
-                let s = score.score(&x, &tb);
-                let drift = reverse_sde_drift(path, t, &x, &s);
-                x = pf_core::ode::euler_maruyama(&x, &drift, diffusion(path, t), -h);
+                x = predictor_step(path, score, &x, &mut tb, t, h);
                 nfe += 1;
                 let _ = tb.fill_(t - h);
                 for _ in 0..self.corrector_steps {

@@ -47,6 +47,22 @@ impl Grid {
     }
 }
 
+/// One reverse-diffusion (Euler–Maruyama) step from t to t − h:
+/// x + [g²(t) s(x, t) − f(t) x] h + g(t) √h ξ. `tb` is the caller's [1, 1] time buffer.
+pub fn predictor_step(
+    path: &dyn GaussianPath,
+    score: &dyn ScoreField,
+    x: &Tensor,
+    tb: &mut Tensor,
+    t: f64,
+    h: f64,
+) -> Tensor {
+    let _ = tb.fill_(t);
+    let s = score.score(x, tb);
+    let drift = reverse_sde_drift(path, t, x, &s);
+    pf_core::ode::euler_maruyama(x, &drift, diffusion(path, t), -h)
+}
+
 /// Reverse-SDE Euler–Maruyama sampler.
 #[derive(Clone, Debug, Default)]
 pub struct ReverseSde {
@@ -72,10 +88,7 @@ impl ReverseSde {
         tch::no_grad(|| -> Result<()> {
             for k in 0..self.grid.steps {
                 let t = t0 - k as f64 * h;
-                let _ = tb.fill_(t);
-                let s = score.score(&x, &tb);
-                let drift = reverse_sde_drift(path, t, &x, &s);
-                x = pf_core::ode::euler_maruyama(&x, &drift, diffusion(path, t), -h);
+                x = predictor_step(path, score, &x, &mut tb, t, h);
                 let last = k + 1 == self.grid.steps;
                 rec.offer(k + 1, t - h, &x, last);
                 self.guard.check(
