@@ -1,5 +1,6 @@
 //! Every config in configs/ runs with `pf run --quick` and writes the files a run promises.
 
+use pf_core::target::Target;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -68,20 +69,30 @@ fn every_config_runs_quick_and_writes_its_files() {
             .and_then(|s| s.as_array())
             .cloned()
             .unwrap_or_default();
-        if !samplers.is_empty() {
-            let (n, d) = npy_shape(&out.join("samples.npy"));
-            assert!(n >= 2 && d >= 1, "{stem}: samples.npy {n}×{d}");
-        }
+        // every samples file is N × D with N the resolved (quick-capped) particle count and D
+        // the target's dimension; samples.npy is the first sampler's
+        let target: pf_core::target::TargetConfig = resolved["target"].clone().try_into().unwrap();
+        let dim = target.build().unwrap().dim();
         for (i, s) in samplers.iter().enumerate() {
             let label = s
                 .get("name")
                 .or(s.get("method"))
                 .and_then(|v| v.as_str())
                 .unwrap();
-            assert!(
-                out.join(format!("samples_{label}.npy")).exists(),
+            let n = resolved["sampler"][i]["particles"].as_integer().unwrap() as usize;
+            assert!(n <= 1000, "{stem}/{label}: --quick left {n} particles");
+            assert_eq!(
+                npy_shape(&out.join(format!("samples_{label}.npy"))),
+                (n, dim),
                 "{stem}: samples_{label}.npy"
             );
+            if i == 0 {
+                assert_eq!(
+                    npy_shape(&out.join("samples.npy")),
+                    (n, dim),
+                    "{stem}: samples.npy"
+                );
+            }
             assert!(
                 out.join(format!("{label}.png")).exists(),
                 "{stem}: {label}.png"
@@ -122,8 +133,13 @@ fn every_config_runs_quick_and_writes_its_files() {
             }
         }
         if parsed.get("likelihood").is_some() {
-            let (n, d) = npy_shape(&out.join("loglik.npy"));
-            assert!(n > 0 && d == 2, "{stem}: loglik.npy {n}×{d}");
+            // one row per likelihood point: its coordinates, then log p
+            let n = resolved["likelihood"]["points"]["n"].as_integer().unwrap() as usize;
+            assert_eq!(
+                npy_shape(&out.join("loglik.npy")),
+                (n, dim + 1),
+                "{stem}: loglik.npy"
+            );
             assert!(metrics["likelihood"]["nll"].as_f64().unwrap().is_finite());
         }
         // nothing temporary left behind

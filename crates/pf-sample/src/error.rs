@@ -5,13 +5,13 @@
 pub enum Error {
     #[error(transparent)]
     Core(#[from] pf_core::Error),
-    /// NaN or Inf in the particles: names the method, step and time (diffusion samplers; NaN
-    /// for samplers without a time axis, such as Langevin), and the knob to turn.
-    #[error("{method}: non-finite particles at step {step}{}; {hint}", if t.is_finite() { format!(" (t = {t:.5})") } else { String::new() })]
+    /// NaN or Inf in the particles: names the method, step and time (none for samplers
+    /// without a time axis, such as Langevin), and the knob to turn.
+    #[error("{method}: non-finite particles at step {step}{}; {hint}", t.map_or(String::new(), |t| format!(" (t = {t:.5})")))]
     NonFinite {
         method: String,
         step: usize,
-        t: f64,
+        t: Option<f64>,
         hint: String,
     },
     /// An option outside its allowed range.

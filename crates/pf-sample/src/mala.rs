@@ -85,7 +85,7 @@ impl Mala {
                     &x,
                     "mala",
                     k,
-                    f64::NAN,
+                    None,
                     "lower eta (the step size)",
                     k == self.steps,
                 )?;

@@ -161,7 +161,7 @@ impl OdeSampler {
             return Err(Error::NonFinite {
                 method: method_name.into(),
                 step: k,
-                t,
+                t: Some(t),
                 hint: "use more steps or a larger t_end (T_ε)".into(),
             });
         }

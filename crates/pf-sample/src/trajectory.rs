@@ -43,7 +43,7 @@ impl Guard {
         x: &Tensor,
         method: &str,
         step: usize,
-        t: f64,
+        t: impl Into<Option<f64>>,
         hint: &str,
         force: bool,
     ) -> Result<()> {
@@ -51,7 +51,7 @@ impl Guard {
             return Err(Error::NonFinite {
                 method: method.into(),
                 step,
-                t,
+                t: t.into(),
                 hint: hint.into(),
             });
         }

@@ -111,7 +111,7 @@ impl Ula {
                     &x,
                     "ula",
                     k,
-                    f64::NAN,
+                    None,
                     "lower eta (the step size)",
                     k == self.steps,
                 )?;

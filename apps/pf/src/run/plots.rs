@@ -52,45 +52,29 @@ impl Canvas {
         };
         let background =
             if target.dim() == 2 && target.log_prob(&reference.narrow(0, 0, 1)).is_some() {
-                let (nx, ny) = (160usize, 160usize);
-                let xs: Vec<f64> = (0..nx)
-                    .map(|i| x_range.0 + (i as f64 + 0.5) * (x_range.1 - x_range.0) / nx as f64)
-                    .collect();
-                let ys: Vec<f64> = (0..ny)
-                    .map(|j| y_range.0 + (j as f64 + 0.5) * (y_range.1 - y_range.0) / ny as f64)
-                    .collect();
-                let mut pts = Vec::with_capacity(2 * nx * ny);
-                for y in &ys {
-                    for x in &xs {
-                        let (a, b) = if cols == (0, 1) { (*x, *y) } else { (*y, *x) };
-                        pts.push(a as f32);
-                        pts.push(b as f32);
-                    }
-                }
-                let grid = Tensor::from_slice(&pts)
+                // the cell centres pf-viz draws at, as (column a, column b) points
+                let mut pts = Vec::with_capacity(2 * 160 * 160);
+                let mut grid = Grid::from_fn(x_range, y_range, 160, 160, |x, y| {
+                    let (a, b) = if cols == (0, 1) { (x, y) } else { (y, x) };
+                    pts.extend([a as f32, b as f32]);
+                    f64::NAN
+                });
+                let at = Tensor::from_slice(&pts)
                     .view([-1, 2])
                     .to_device(reference.device());
                 let lp = target
-                    .log_prob(&grid)
+                    .log_prob(&at)
                     .expect("checked")
                     .to_device(Device::Cpu)
                     .to_kind(Kind::Double);
-                let values: Vec<f64> = Vec::try_from(lp).unwrap_or_default();
-                let mx = values
+                grid.values = Vec::try_from(lp).unwrap_or_default();
+                let mx = grid
+                    .values
                     .iter()
                     .copied()
                     .filter(|v| v.is_finite())
                     .fold(f64::NEG_INFINITY, f64::max);
-                Some(
-                    Grid {
-                        x_range,
-                        y_range,
-                        nx,
-                        ny,
-                        values,
-                    }
-                    .clamp_below(mx - 12.0),
-                )
+                Some(grid.clamp_below(mx - 12.0))
             } else {
                 None
             };
