@@ -178,7 +178,7 @@ mod tests {
     /// and batch-wide times, on four different paths.
     #[test]
     fn score_is_gradient_of_log_density() {
-        tch::manual_seed(5);
+        let _rng = crate::rng::seed_exclusive(5);
         let opts = (Kind::Double, Device::Cpu);
         let paths: Vec<Box<dyn GaussianPath>> = vec![
             Box::new(VpLinear::default()),
@@ -211,6 +211,7 @@ mod tests {
     /// the log-density satisfies the continuity equation ∂_t log p = −∇·v − v·∇log p.
     #[test]
     fn velocity_matches_score_and_continuity() {
+        let _rng = crate::rng::seed_exclusive(0);
         let opts = (Kind::Double, Device::Cpu);
         for p in [
             Box::new(VpLinear::default()) as Box<dyn GaussianPath>,
@@ -252,6 +253,7 @@ mod tests {
     /// α' E[x₀] + σ' x (x = ε there).
     #[test]
     fn velocity_at_alpha_zero() {
+        let _rng = crate::rng::seed_exclusive(0);
         let opts = (Kind::Double, Device::Cpu);
         let o = GmmOracle::new(mixture(), CondPath::linear());
         let x = Tensor::randn([8, 2], opts);
@@ -267,6 +269,7 @@ mod tests {
     /// the mixture log-density at t ± h).
     #[test]
     fn linear_path_oracle_continuity() {
+        let _rng = crate::rng::seed_exclusive(0);
         let opts = (Kind::Double, Device::Cpu);
         let src = GaussianMixture::eight_gaussians(2.0, 0.3).unwrap();
         let o = LinearPathOracle::new(mixture(), src).unwrap();

@@ -17,6 +17,7 @@
 //! reproducible (same numbers for the same seed on the same CPU family; the SIMD width chosen at
 //! run time does not change the numbers, only how fast they come).
 
+use std::sync::{Mutex, MutexGuard};
 use tch::{Device, Kind, Tensor};
 
 /// Independent generator lanes (one SIMD register of u32 on AVX-512).
@@ -75,6 +76,39 @@ impl GaussianStream {
             None => false,
         }
     }
+}
+
+/// Exclusive, seeded use of libtorch's default generators; see [`seed_exclusive`].
+#[must_use = "the generators are held only while the guard lives"]
+pub struct SeedGuard {
+    _lock: MutexGuard<'static, ()>,
+}
+
+impl SeedGuard {
+    /// Seeds the held generators again (`tch::manual_seed`), keeping them held.
+    pub fn reseed(&self, seed: i64) {
+        tch::manual_seed(seed);
+    }
+}
+
+static DEFAULT_GENERATORS: Mutex<()> = Mutex::new(());
+
+/// Seeds libtorch's default generators (`tch::manual_seed`: CPU and every CUDA device) and holds
+/// them until the guard drops.
+///
+/// libtorch keeps one default generator per device for the whole process, so when two threads
+/// draw at once their streams interleave and neither is reproducible; the Rust test harness runs
+/// tests on parallel threads, which made statistical checks depend on scheduling. Code that draws
+/// only while holding this guard gets the same numbers for the same seed whatever else the
+/// process runs: every other caller waits here. A holder that panicked leaves the lock usable.
+/// Not re-entrant: taking a second guard on the same thread deadlocks; use
+/// [`SeedGuard::reseed`] instead.
+pub fn seed_exclusive(seed: i64) -> SeedGuard {
+    let lock = DEFAULT_GENERATORS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    tch::manual_seed(seed);
+    SeedGuard { _lock: lock }
 }
 
 /// The data of a contiguous float32 CPU tensor as a mutable slice, or `None` for any other tensor.
@@ -240,6 +274,7 @@ mod tests {
     /// The torch seeding follows `manual_seed`; a partial last block is the prefix of a full one.
     #[test]
     fn reproducible() {
+        let _rng = crate::rng::seed_exclusive(0);
         let mut a = GaussianStream::new(5, 6);
         let mut x = vec![0f32; 1000];
         a.fill(&mut x);

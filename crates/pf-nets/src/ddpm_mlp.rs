@@ -102,7 +102,7 @@ mod tests {
     /// The folded shared-time forward equals the plain one, for raw and learned time.
     #[test]
     fn shared_time_fold_equals_plain_forward() {
-        tch::manual_seed(5);
+        let _rng = pf_core::rng::seed_exclusive(5);
         for kind in [
             TimeEmbedKind::Raw,
             TimeEmbedKind::Learned,

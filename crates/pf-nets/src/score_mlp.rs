@@ -120,7 +120,7 @@ mod tests {
     /// ∇ₓ, for every time embedding, with and without gradient tracking.
     #[test]
     fn shared_time_fold_equals_plain_forward() {
-        tch::manual_seed(4);
+        let _rng = pf_core::rng::seed_exclusive(4);
         for kind in [
             TimeEmbedKind::Learned,
             TimeEmbedKind::Raw,

@@ -32,7 +32,7 @@ fn max_abs(a: &Tensor, b: &Tensor) -> f64 {
 
 #[test]
 fn shapes_and_broadcast_time() {
-    tch::manual_seed(0);
+    let _rng = pf_core::rng::seed_exclusive(0);
     for cfg in all_archs(3) {
         let vs = VarStore::new(Device::Cpu);
         let net = cfg.build(&vs.root()).unwrap();
@@ -53,6 +53,7 @@ fn shapes_and_broadcast_time() {
 /// Parameter names are those of the seeds' PyTorch modules (so `load_state_dict` takes them).
 #[test]
 fn parameter_names_follow_pytorch() {
+    let _rng = pf_core::rng::seed_exclusive(0);
     let names = |cfg: NetConfig| {
         let vs = VarStore::new(Device::Cpu);
         cfg.build(&vs.root()).unwrap();
@@ -122,7 +123,7 @@ fn parameter_names_follow_pytorch() {
 /// The seed-001 net with its defaults reproduces a hand-written forward pass.
 #[test]
 fn score_mlp_matches_hand_written_forward() {
-    tch::manual_seed(3);
+    let _rng = pf_core::rng::seed_exclusive(3);
     let vs = VarStore::new(Device::Cpu);
     let net = NetConfig::ScoreMlp(ScoreMlpConfig::new(2))
         .build(&vs.root())
@@ -143,6 +144,7 @@ fn score_mlp_matches_hand_written_forward() {
 
 #[test]
 fn config_parses_with_defaults_and_rejects_unknown_keys() {
+    let _rng = pf_core::rng::seed_exclusive(0);
     let c: NetConfig = toml::from_str("arch = \"score-mlp\"\ndim = 2\n").unwrap();
     assert_eq!(c, NetConfig::ScoreMlp(ScoreMlpConfig::new(2)));
     let c: NetConfig =
@@ -175,6 +177,7 @@ fn config_parses_with_defaults_and_rejects_unknown_keys() {
 
 #[test]
 fn validate_names_the_key() {
+    let _rng = pf_core::rng::seed_exclusive(0);
     let mut s = ScoreMlpConfig::new(2);
     s.hidden = vec![64, 0];
     let e = NetConfig::ScoreMlp(s).validate().unwrap_err().to_string();
@@ -198,7 +201,7 @@ fn validate_names_the_key() {
 /// An ε-net read as a score is −ε̂/σ(t); as a velocity, α' x̂₀ + σ' ε̂.
 #[test]
 fn parameterisations_convert_through_the_path() {
-    tch::manual_seed(5);
+    let _rng = pf_core::rng::seed_exclusive(5);
     let vs = VarStore::new(Device::Cpu);
     let net = NetConfig::ScoreMlp(ScoreMlpConfig::new(2))
         .build(&vs.root())
@@ -225,6 +228,7 @@ fn parameterisations_convert_through_the_path() {
 
 #[test]
 fn checkpoint_round_trip_in_rust() {
+    let _rng = pf_core::rng::seed_exclusive(0);
     let dir = tempfile::tempdir().unwrap();
     for (i, cfg) in all_archs(2).into_iter().enumerate() {
         tch::manual_seed(10 + i as i64);
@@ -255,6 +259,7 @@ fn checkpoint_round_trip_in_rust() {
 
 #[test]
 fn mismatched_architecture_is_a_clear_error() {
+    let _rng = pf_core::rng::seed_exclusive(0);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("m.safetensors");
     let vs = VarStore::new(Device::Cpu);

@@ -56,6 +56,7 @@ fn cases() -> Vec<NetConfig> {
 
 #[test]
 fn pytorch_loads_checkpoints_and_agrees() {
+    let _rng = pf_core::rng::seed_exclusive(0);
     let Some(py) = python() else {
         println!("NOTICE: venv python not found (set PFLOW_PYTHON); PyTorch round trip skipped");
         return;

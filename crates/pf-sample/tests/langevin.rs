@@ -19,7 +19,7 @@ fn var(x: &Tensor) -> f64 {
 /// 2h / (1 − (1 − h)²) = 1/(1 − h/2) = 1.0526 for h = 0.1 (not 1: ULA is biased).
 #[test]
 fn ula_stationary_variance_on_standard_normal() {
-    tch::manual_seed(10);
+    let _rng = pf_core::rng::seed_exclusive(10);
     let t = std_normal_1d();
     let n = 100_000;
     let ula = Ula {
@@ -43,7 +43,7 @@ fn ula_stationary_variance_on_standard_normal() {
 /// Seed 001's tempered form with noise scale τ: stationary variance 2τ/(1 − (1 − h)²).
 #[test]
 fn tempered_noise_scale_changes_the_law() {
-    tch::manual_seed(12);
+    let _rng = pf_core::rng::seed_exclusive(12);
     let t = std_normal_1d();
     let (h, tau) = (0.1, 0.05);
     let ula = Ula {
@@ -67,6 +67,7 @@ fn tempered_noise_scale_changes_the_law() {
 /// 2η/(1 − (1 − η/s²)²); the autograd score gives the same chain as the analytic one.
 #[test]
 fn per_dimension_eta_and_autograd_score() {
+    let _rng = pf_core::rng::seed_exclusive(0);
     let g = GaussianMixture::new(vec![1.0], vec![vec![0.0, 0.0]], vec![vec![1.0, 2.0]]).unwrap();
     let ula = Ula {
         steps: 300,
@@ -100,7 +101,7 @@ fn per_dimension_eta_and_autograd_score() {
 /// MALA on N(0, 1) with h = 0.1 is exact: variance 1, and the acceptance rate is reported.
 #[test]
 fn mala_is_exact_on_standard_normal() {
-    tch::manual_seed(14);
+    let _rng = pf_core::rng::seed_exclusive(14);
     let t = std_normal_1d();
     let n = 100_000;
     let out = Mala {
@@ -121,7 +122,7 @@ fn mala_is_exact_on_standard_normal() {
 /// Init options: scaled and shifted normal (seed 003 part f) and given particles.
 #[test]
 fn init_options() {
-    tch::manual_seed(15);
+    let _rng = pf_core::rng::seed_exclusive(15);
     let x = Init::Normal {
         scale: vec![1.5, 0.5],
         shift: vec![1.0, -2.0],

@@ -10,6 +10,7 @@ use tch::{Device, Kind, Tensor};
 /// rtol = atol = 1e-5, exact prior p_T. The result must match log p_{T_ε} within 1e-3 nats.
 #[test]
 fn gmm1d_seed_002_setting() {
+    let _rng = pf_core::rng::seed_exclusive(0);
     let o = GmmOracle::new(GaussianMixture::gmm1d(), VpLinear::default());
     let x = Tensor::linspace(-4.0, 4.0, 10_000, (Kind::Float, Device::Cpu)).view([-1, 1]);
     let prior = |x: &Tensor| o.log_prob_at_time(x, 1.0);
@@ -44,7 +45,7 @@ fn eight() -> GmmOracle<VpLinear> {
 /// Hutchinson's mean is within its standard error of the exact value.
 #[test]
 fn eight_gaussians_exact_and_hutchinson() {
-    tch::manual_seed(21);
+    let _rng = pf_core::rng::seed_exclusive(21);
     let o = eight();
     let x = pf_core::target::Target::sample(&o.gmm, 400, Device::Cpu);
     let prior = |x: &Tensor| o.log_prob_at_time(x, 1.0);

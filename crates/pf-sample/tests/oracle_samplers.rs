@@ -38,9 +38,52 @@ fn check(name: &str, t: &dyn Target, x: &Tensor, floor: f64) {
     );
 }
 
+/// Mode by mode against the 8 Gaussians of [`eight`] (radius 2, std 0.2), in standard errors of
+/// an exact N-sample: each point is given to its nearest mean (7.7 std apart, so misassignment is
+/// negligible) and z-scores are returned for (the largest |share − 1/8|, the pooled within-mode
+/// variance against 0.2², the mean radial offset from the mean against 0). Far sharper than the
+/// energy distance at N = 2000, which cannot see a 10 % error in the std.
+fn eight_moments(x: &Tensor) -> [f64; 3] {
+    let (r, s) = (2.0f64, 0.2f64);
+    let x = x.to_kind(Kind::Double);
+    let n = x.size()[0] as f64;
+    let ang = Tensor::arange(8, (Kind::Double, Device::Cpu)) * std::f64::consts::FRAC_PI_4;
+    let u = Tensor::stack(&[ang.cos(), ang.sin()], 1); // [8, 2] unit directions
+    let k = x.matmul(&u.tr()).argmax(1, false); // nearest mean = largest projection
+    let uk = u.index_select(0, &k);
+    let res = &x - &uk * r;
+    let counts = k.bincount::<Tensor>(None, 8).to_kind(Kind::Double) / n;
+    let p = 0.125;
+    let share_z = ((counts - p).abs().max().double_value(&[])) / (p * (1.0 - p) / n).sqrt();
+    let var = res.square().sum(Kind::Double).double_value(&[]) / (2.0 * n);
+    let var_z = (var - s * s) / (s * s / n.sqrt());
+    let radial = (&res * &uk).sum(Kind::Double).double_value(&[]) / n;
+    let radial_z = radial / (s / n.sqrt());
+    [share_z, var_z, radial_z]
+}
+
+/// [`check`], then the mode-wise moments of [`eight_moments`] within 4.5 standard errors.
+fn check_eight(name: &str, t: &dyn Target, x: &Tensor, floor: f64) {
+    check(name, t, x, floor);
+    let z = eight_moments(x);
+    println!(
+        "{name}: z(share) {:.2}, z(var) {:.2}, z(radial) {:.2}",
+        z[0], z[1], z[2]
+    );
+    for (what, v) in ["largest share", "within-mode variance", "radial offset"]
+        .iter()
+        .zip(z)
+    {
+        assert!(
+            v.abs() < 4.5,
+            "{name}: {what} is {v:.2} standard errors off"
+        );
+    }
+}
+
 #[test]
 fn pf_ode_dopri5_and_rk4() {
-    tch::manual_seed(41);
+    let _rng = pf_core::rng::seed_exclusive(41);
     let o = GmmOracle::new(eight(), VpLinear::default());
     let floor = noise_floor(&o.gmm);
     let x1 = prior(&o.path);
@@ -53,13 +96,13 @@ fn pf_ode_dopri5_and_rk4() {
     };
     let out = dp.pf_ode(&o.path, &o, &x1).unwrap();
     println!("dopri5 nfe {}", out.nfe);
-    check("pf-ode dopri5", &o.gmm, &out.x, floor);
+    check_eight("pf-ode dopri5", &o.gmm, &out.x, floor);
     let rk = OdeSampler {
         method: OdeMethod::Rk4,
         steps: 100,
         ..OdeSampler::default()
     };
-    check(
+    check_eight(
         "pf-ode rk4 (100 steps)",
         &o.gmm,
         &rk.pf_ode(&o.path, &o, &x1).unwrap().x,
@@ -78,7 +121,7 @@ fn pf_ode_dopri5_and_rk4() {
 
 #[test]
 fn pf_ode_on_ve_and_sub_vp() {
-    tch::manual_seed(42);
+    let _rng = pf_core::rng::seed_exclusive(42);
     let g = eight();
     let floor = noise_floor(&g);
     let ve = GmmOracle::new(eight(), VeGeometric::new(0.01, 10.0));
@@ -89,14 +132,14 @@ fn pf_ode_on_ve_and_sub_vp() {
         },
         ..OdeSampler::default()
     };
-    check(
+    check_eight(
         "pf-ode ve",
         &g,
         &s.pf_ode(&ve.path, &ve, &prior(&ve.path)).unwrap().x,
         floor,
     );
     let svp = GmmOracle::new(eight(), SubVp::default());
-    check(
+    check_eight(
         "pf-ode sub-vp",
         &g,
         &s.pf_ode(&svp.path, &svp, &prior(&svp.path)).unwrap().x,
@@ -106,7 +149,7 @@ fn pf_ode_on_ve_and_sub_vp() {
 
 #[test]
 fn reverse_sde_and_predictor_corrector() {
-    tch::manual_seed(43);
+    let _rng = pf_core::rng::seed_exclusive(43);
     let o = GmmOracle::new(eight(), VpLinear::default());
     let floor = noise_floor(&o.gmm);
     let sde = ReverseSde {
@@ -116,7 +159,7 @@ fn reverse_sde_and_predictor_corrector() {
         },
         ..ReverseSde::default()
     };
-    check(
+    check_eight(
         "reverse sde (1000 steps)",
         &o.gmm,
         &sde.run(&o.path, &o, &prior(&o.path)).unwrap().x,
@@ -131,12 +174,12 @@ fn reverse_sde_and_predictor_corrector() {
     };
     let out = pc.run(&o.path, &o, &prior(&o.path)).unwrap();
     assert_eq!(out.nfe, 1000);
-    check("predictor-corrector (500 × (1+1))", &o.gmm, &out.x, floor);
+    check_eight("predictor-corrector (500 × (1+1))", &o.gmm, &out.x, floor);
 }
 
 #[test]
 fn ddpm_ancestral_and_ddim_with_exact_noise() {
-    tch::manual_seed(44);
+    let _rng = pf_core::rng::seed_exclusive(44);
     let g = eight();
     let floor = noise_floor(&g);
     let sched = DdpmSchedule::default();
@@ -149,20 +192,22 @@ fn ddpm_ancestral_and_ddim_with_exact_noise() {
     let x1 = Tensor::randn([N as i64, 2], (Kind::Float, Device::Cpu));
     let anc = Ddpm::default().run(&sched, &eps, &x1).unwrap();
     assert_eq!(anc.nfe, 1000);
-    check("ddpm ancestral", &g, &anc.x, floor);
+    check_eight("ddpm ancestral", &g, &anc.x, floor);
     let ddim = Ddpm {
-        method: DdpmMethod::Ddim { steps: 100 },
+        method: DdpmMethod::Ddim { steps: 250 },
         ..Ddpm::default()
     }
     .run(&sched, &eps, &x1)
     .unwrap();
-    assert_eq!(ddim.nfe, 100);
-    check("ddim (100 steps)", &g, &ddim.x, floor);
+    assert_eq!(ddim.nfe, 250);
+    // (at 100 steps DDIM's discretisation shows: −4 % within-mode variance, measured at N = 20 000)
+    check_eight("ddim (250 steps)", &g, &ddim.x, floor);
 }
 
 /// Trajectories are recorded with the stride (plus the final state) and cost nothing when off.
 #[test]
 fn trajectory_stride() {
+    let _rng = pf_core::rng::seed_exclusive(0);
     let o = GmmOracle::new(eight(), VpLinear::default());
     let x1 = prior(&o.path);
     let s = OdeSampler {
@@ -186,7 +231,7 @@ fn trajectory_stride() {
 fn linear_path_from_eight_gaussians() {
     use pf_core::oracle::LinearPathOracle;
     use pf_sample::path_sde::PathSde;
-    tch::manual_seed(45);
+    let _rng = pf_core::rng::seed_exclusive(45);
     let data = GaussianMixture::new(
         vec![0.5, 0.3, 0.2],
         vec![vec![0.0, 1.0], vec![-1.0, -1.0], vec![1.5, -0.5]],

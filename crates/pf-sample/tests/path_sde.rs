@@ -12,7 +12,7 @@ use tch::{Device, Kind, Tensor};
 /// kurtosis E[ξ₁⁴]E[ξ₂⁴] = 9, which this test would catch.
 #[test]
 fn one_gaussian_draw_per_step() {
-    tch::manual_seed(31);
+    let _rng = pf_core::rng::seed_exclusive(31);
     let zero_v = FnVelocity(|x: &Tensor, _t: &Tensor| x.zeros_like());
     let zero_s = FnScore(|x: &Tensor, _t: &Tensor| x.zeros_like());
     let (sigma, steps) = (0.7, 4);
@@ -42,6 +42,7 @@ fn one_gaussian_draw_per_step() {
 /// N(0, I) at t = 1 ends at p_{t_end} for every σ: mean and variance match.
 #[test]
 fn marginals_are_preserved_for_any_sigma() {
+    let _rng = pf_core::rng::seed_exclusive(0);
     let target =
         GaussianMixture::new(vec![1.0], vec![vec![1.0, -0.5]], vec![vec![0.5, 0.3]]).unwrap();
     let o = GmmOracle::new(target, CondPath::linear());

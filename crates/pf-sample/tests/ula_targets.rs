@@ -28,7 +28,7 @@ fn measure(name: &str, t: &dyn Target, ula: &Ula, init: &Init) -> (f64, f64) {
 
 #[test]
 fn ula_ring_seed_003() {
-    tch::manual_seed(51);
+    let _rng = pf_core::rng::seed_exclusive(51);
     // part (d): rx = 1, ry = 2.5 with per-dimension η = (0.01, 0.1)
     let ring = Ring::new(1.0, 2.5, 0.0, 0.0).unwrap();
     let ula = Ula {
@@ -60,7 +60,7 @@ fn ula_ring_seed_003() {
 
 #[test]
 fn ula_funnels() {
-    tch::manual_seed(52);
+    let _rng = pf_core::rng::seed_exclusive(52);
     let f = Funnel::default();
     // stability needs η · 25 e^{−2z} < 2 down the neck: η = 4e-4 is stable to z ≈ −2.5
     let ula = Ula {

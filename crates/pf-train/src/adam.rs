@@ -341,7 +341,7 @@ mod tests {
     /// Our Adam matches tch's (libtorch's own Adam) on a small quadratic, step for step.
     #[test]
     fn matches_libtorch_adam() {
-        tch::manual_seed(1);
+        let _rng = pf_core::rng::seed_exclusive(1);
         let target = Tensor::randn([5, 3], (Kind::Float, Device::Cpu));
         let make = || {
             let vs = VarStore::new(Device::Cpu);
@@ -374,6 +374,7 @@ mod tests {
     /// its moments stay untouched while the others follow libtorch's Adam exactly.
     #[test]
     fn unused_parameters_are_left_alone() {
+        let _rng = pf_core::rng::seed_exclusive(0);
         let make = || {
             let vs = VarStore::new(Device::Cpu);
             let _ = vs.root().var("a", &[3], tch::nn::Init::Const(0.3));
@@ -406,6 +407,7 @@ mod tests {
 
     #[test]
     fn clipping_scales_to_max_norm() {
+        let _rng = pf_core::rng::seed_exclusive(0);
         let vs = VarStore::new(Device::Cpu);
         let w = vs.root().var("w", &[4], tch::nn::Init::Const(1.0));
         let mut a = Adam::for_var_store(&vs, AdamParams::default());

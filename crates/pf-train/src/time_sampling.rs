@@ -190,7 +190,7 @@ mod tests {
     /// and its draws follow q (a two-sided check on the mass below the median of q̃).
     #[test]
     fn importance_factors_are_unbiased() {
-        tch::manual_seed(11);
+        let _rng = pf_core::rng::seed_exclusive(11);
         let path = VpLinear::default();
         let t_eps = 1e-3;
         let s = TimeSampler::importance(&path, t_eps, Weighting::Likelihood);

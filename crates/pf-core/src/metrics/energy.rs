@@ -43,6 +43,7 @@ mod tests {
 
     #[test]
     fn exact_small_case_and_blocking() {
+        let _rng = crate::rng::seed_exclusive(0);
         // x = {0, 1}, y = {3, 5}: cross mean (3+5+2+4)/4 = 3.5, within 1 and 2 → 7 − 1 − 2 = 4
         let x = Tensor::from_slice(&[0.0f32, 1.0]).view([2, 1]);
         let y = Tensor::from_slice(&[3.0f64, 5.0]).view([2, 1]);
@@ -62,6 +63,7 @@ mod tests {
     /// standard errors of the truth.
     #[test]
     fn unbiased_for_shifted_gaussians() {
+        let _rng = crate::rng::seed_exclusive(0);
         let delta: f64 = 0.5;
         let e_abs = 2.0 / PI.sqrt() * (-delta * delta / 4.0).exp()
             + delta * (1.0 - 2.0 * norm_cdf(-delta / 2f64.sqrt()));

@@ -53,6 +53,7 @@ mod tests {
     /// private seeded RNG, so the check is reproducible under the parallel test runner).
     #[test]
     fn gaussian_shift_matches_closed_form() {
+        let _rng = crate::rng::seed_exclusive(0);
         let p =
             GaussianMixture::new(vec![1.0], vec![vec![0.0, 0.0]], vec![vec![1.0, 1.0]]).unwrap();
         let rng = &mut StdRng::seed_from_u64(31);

@@ -132,6 +132,7 @@ mod tests {
 
     #[test]
     fn exact_small_case_median_and_blocking() {
+        let _rng = crate::rng::seed_exclusive(0);
         // x = {0, 1}, y = {3}, {3, 5} with h = 1: k(d) = e^{−d²/2}
         let k = |d: f64| (-d * d / 2.0).exp();
         let x = Tensor::from_slice(&[0.0f64, 1.0]).view([2, 1]);

@@ -83,7 +83,7 @@ mod tests {
 
     #[test]
     fn exact_in_one_dimension() {
-        tch::manual_seed(3);
+        let _rng = crate::rng::seed_exclusive(3);
         let x = Tensor::randn([500, 1], (Kind::Double, Device::Cpu));
         // in 1-D every direction is ±1, and W₁(X, X + c) = |c|
         assert!((sliced_w1(&x, &(&x + 0.3), 16) - 0.3).abs() < 1e-12);
@@ -98,7 +98,7 @@ mod tests {
 
     #[test]
     fn fixed_directions_ignore_torch_seed_and_shift_scales_as_theory() {
-        tch::manual_seed(4);
+        let _rng = crate::rng::seed_exclusive(4);
         let x = Tensor::randn([800, 2], (Kind::Float, Device::Cpu));
         let y = Tensor::randn([600, 2], (Kind::Float, Device::Cpu));
         tch::manual_seed(99);

@@ -21,7 +21,7 @@ mod tests {
     /// has stationary variance 2h / (1 − (1 − h)²) = 1/(1 − h/2).
     #[test]
     fn ou_stationary_variance() {
-        tch::manual_seed(2);
+        let _rng = crate::rng::seed_exclusive(2);
         let h = 0.1;
         let mut x = Tensor::zeros([200_000, 1], (Kind::Double, Device::Cpu));
         for _ in 0..200 {

@@ -188,7 +188,7 @@ pub(crate) mod tests {
     /// Monte-Carlo mean and variance of x_t = α x₀ + σ ε for x₀ ~ N(m, s²) match α m and α² s² + σ².
     #[test]
     fn marginal_moments_match_monte_carlo() {
-        tch::manual_seed(7);
+        let _rng = crate::rng::seed_exclusive(7);
         let paths: Vec<Box<dyn GaussianPath>> = vec![
             Box::new(VpLinear::default()),
             Box::new(VpCosine::default()),

@@ -270,6 +270,7 @@ mod tests {
 
     #[test]
     fn samples_rows_uniformly() {
+        let _rng = crate::rng::seed_exclusive(0);
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("four.csv");
         std::fs::write(&p, "0,10\n1,11\n2,12\n3,13\n").unwrap();

@@ -284,7 +284,7 @@ mod tests {
 
     #[test]
     fn sample_moments() {
-        tch::manual_seed(3);
+        let _rng = crate::rng::seed_exclusive(3);
         let g = GaussianMixture::gmm1d();
         let x = g.sample(200_000, Device::Cpu).to_kind(Kind::Double);
         // mean 0 by symmetry; var = Σ w (s² + μ²) = 0.25·(0.25+4)·2 + 0.5·0.09 = 2.17

@@ -54,7 +54,7 @@ mod tests {
 
     #[test]
     fn sample_moments_and_support() {
-        tch::manual_seed(9);
+        let _rng = crate::rng::seed_exclusive(9);
         let n = 100_000;
         let c = SCurve::new(0.1).unwrap();
         assert!(c

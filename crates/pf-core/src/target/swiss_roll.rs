@@ -53,7 +53,7 @@ mod tests {
 
     #[test]
     fn sample_moments_and_support() {
-        tch::manual_seed(10);
+        let _rng = crate::rng::seed_exclusive(10);
         let n = 100_000;
         let r = SwissRoll::new(0.1).unwrap();
         assert!(r
