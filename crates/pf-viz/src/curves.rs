@@ -182,6 +182,37 @@ pub(crate) fn fmt_tick(v: &f64) -> String {
     }
 }
 
+/// Tick values of a log axis on [lo, hi] (0 < lo < hi): powers of ten over more than four
+/// decades, 1-2-5 steps over more than one and a half, else every 1…9 × 10^k; if a rule
+/// leaves fewer than three ticks inside the range, the next finer one is used.
+pub(crate) fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
+    let decades = (hi / lo).log10();
+    let rules: [&[f64]; 3] = [
+        &[1.0],
+        &[1.0, 2.0, 5.0],
+        &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0],
+    ];
+    let first = if decades > 4.0 {
+        0
+    } else if decades > 1.5 {
+        1
+    } else {
+        2
+    };
+    let (k0, k1) = (lo.log10().floor() as i32, hi.log10().ceil() as i32);
+    let mut ticks = Vec::new();
+    for mantissas in &rules[first..] {
+        ticks = (k0..=k1)
+            .flat_map(|k| mantissas.iter().map(move |m| m * 10f64.powi(k)))
+            .filter(|v| (lo..=hi).contains(v))
+            .collect();
+        if ticks.len() >= 3 {
+            break;
+        }
+    }
+    ticks
+}
+
 /// The y range of a log axis: given (checked positive) or the data range widened by 5% of the
 /// log-span on each side.
 fn log_range(path: &Path, given: Option<(f64, f64)>, ys: &[f64]) -> Result<(f64, f64)> {
@@ -322,7 +353,7 @@ pub fn curves(path: impl AsRef<Path>, series: &[Series], opts: &CurveOpts) -> Re
     write_png(path, opts.size, |root| {
         let (lo, hi) = y_range;
         if opts.log_y {
-            let y_spec = (lo..hi).log_scale();
+            let y_spec = (lo..hi).log_scale().with_key_points(log_ticks(lo, hi));
             draw_series_chart(
                 root,
                 &title,
@@ -349,6 +380,45 @@ pub fn curves(path: impl AsRef<Path>, series: &[Series], opts: &CurveOpts) -> Re
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Log-axis ticks: the loss plot's range (0.3 … 2.2) gets 1-2 steps … 9, a wide range only
+    /// powers of ten, a narrow one at least three ticks, all inside the range.
+    #[test]
+    fn log_ticks_follow_the_span() {
+        let near = |a: &[f64], b: &[f64]| {
+            a.len() == b.len()
+                && a.iter()
+                    .zip(b)
+                    .all(|(x, y)| (x - y).abs() < 1e-12 * y.abs())
+        };
+        let t = log_ticks(0.3, 2.2);
+        assert!(
+            near(&t, &[0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 2.0]),
+            "{t:?}"
+        );
+        let t = log_ticks(1e-3, 50.0);
+        assert!(near(&t, &[1e-3, 1e-2, 0.1, 1.0, 10.0]), "{t:?}");
+        let t = log_ticks(0.01, 5.0);
+        assert!(
+            near(&t, &[0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0]),
+            "{t:?}"
+        );
+        let t = log_ticks(1e-6, 1e2);
+        assert!(
+            near(&t, &[1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 0.1, 1.0, 10.0, 100.0]),
+            "{t:?}"
+        );
+        let t = log_ticks(1.1, 1.3);
+        assert!(
+            t.is_empty() || t.iter().all(|v| (1.1..=1.3).contains(v)),
+            "{t:?}"
+        );
+        let t = log_ticks(0.95, 4.0);
+        assert!(
+            t.len() >= 3 && t.iter().all(|v| (0.95..=4.0).contains(v)),
+            "{t:?}"
+        );
+    }
 
     #[test]
     fn prepare_splits_at_invalid_points() {
