@@ -144,7 +144,6 @@ fn score_mlp_matches_hand_written_forward() {
 
 #[test]
 fn config_parses_with_defaults_and_rejects_unknown_keys() {
-    let _rng = pf_core::rng::seed_exclusive(0);
     let c: NetConfig = toml::from_str("arch = \"score-mlp\"\ndim = 2\n").unwrap();
     assert_eq!(c, NetConfig::ScoreMlp(ScoreMlpConfig::new(2)));
     let c: NetConfig =

@@ -64,7 +64,6 @@ mod tests {
 
     #[test]
     fn tables() {
-        let _rng = crate::rng::seed_exclusive(0);
         let s = DdpmSchedule::default();
         assert_eq!(s.steps(), 1000);
         assert!((s.betas[0] - 1e-4).abs() < 1e-18 && (s.betas[999] - 0.02).abs() < 1e-15);
