@@ -84,13 +84,6 @@ pub struct SeedGuard {
     _lock: MutexGuard<'static, ()>,
 }
 
-impl SeedGuard {
-    /// Seeds the held generators again (`tch::manual_seed`), keeping them held.
-    pub fn reseed(&self, seed: i64) {
-        tch::manual_seed(seed);
-    }
-}
-
 static DEFAULT_GENERATORS: Mutex<()> = Mutex::new(());
 
 /// Seeds libtorch's default generators (`tch::manual_seed`: CPU and every CUDA device) and holds
@@ -101,8 +94,8 @@ static DEFAULT_GENERATORS: Mutex<()> = Mutex::new(());
 /// tests on parallel threads, which made statistical checks depend on scheduling. Code that draws
 /// only while holding this guard gets the same numbers for the same seed whatever else the
 /// process runs: every other caller waits here. A holder that panicked leaves the lock usable.
-/// Not re-entrant: taking a second guard on the same thread deadlocks; use
-/// [`SeedGuard::reseed`] instead.
+/// While holding it, `tch::manual_seed` reseeds; taking a second guard on the same thread
+/// deadlocks (the lock is not re-entrant).
 pub fn seed_exclusive(seed: i64) -> SeedGuard {
     let lock = DEFAULT_GENERATORS
         .lock()

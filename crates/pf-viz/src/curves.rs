@@ -184,7 +184,9 @@ pub(crate) fn fmt_tick(v: &f64) -> String {
 
 /// Tick values of a log axis on [lo, hi] (0 < lo < hi): powers of ten over more than four
 /// decades, 1-2-5 steps over more than one and a half, else every 1…9 × 10^k; if a rule
-/// leaves fewer than three ticks inside the range, the next finer one is used.
+/// leaves fewer than three ticks inside the range, the next finer one is used, and a range too
+/// narrow for 1…9 × 10^k gets evenly spaced ticks, the 1, 2 or 5 × 10^k step nearest to four
+/// intervals apart.
 pub(crate) fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
     let decades = (hi / lo).log10();
     let rules: [&[f64]; 3] = [
@@ -200,17 +202,31 @@ pub(crate) fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
         2
     };
     let (k0, k1) = (lo.log10().floor() as i32, hi.log10().ceil() as i32);
-    let mut ticks = Vec::new();
     for mantissas in &rules[first..] {
-        ticks = (k0..=k1)
+        let ticks: Vec<f64> = (k0..=k1)
             .flat_map(|k| mantissas.iter().map(move |m| m * 10f64.powi(k)))
             .filter(|v| (lo..=hi).contains(v))
             .collect();
         if ticks.len() >= 3 {
-            break;
+            return ticks;
         }
     }
-    ticks
+    // the 1, 2 or 5 × 10^k step closest to four intervals across the range
+    let span = hi - lo;
+    let p = 10f64.powf(span.log10().floor() - 1.0);
+    let step = [1.0, 2.0, 5.0, 10.0, 20.0, 50.0]
+        .iter()
+        .map(|m| m * p)
+        .min_by(|a, b| {
+            ((span / a) - 4.0)
+                .abs()
+                .total_cmp(&((span / b) - 4.0).abs())
+        })
+        .unwrap_or(span);
+    let (first, last) = ((lo / step - 1e-9).ceil(), (hi / step + 1e-9).floor());
+    (first as i64..=last as i64)
+        .map(|i| i as f64 * step)
+        .collect()
 }
 
 /// The y range of a log axis: given (checked positive) or the data range widened by 5% of the
@@ -381,8 +397,8 @@ pub fn curves(path: impl AsRef<Path>, series: &[Series], opts: &CurveOpts) -> Re
 mod tests {
     use super::*;
 
-    /// Log-axis ticks: the loss plot's range (0.3 … 2.2) gets 1-2 steps … 9, a wide range only
-    /// powers of ten, a narrow one at least three ticks, all inside the range.
+    /// Log-axis ticks: the loss plot's range (0.3 … 2.2) gets 0.3 … 0.9, 1, 2; a wide range only
+    /// powers of ten; a range too narrow for 1…9 × 10^k evenly spaced round values.
     #[test]
     fn log_ticks_follow_the_span() {
         let near = |a: &[f64], b: &[f64]| {
@@ -408,16 +424,13 @@ mod tests {
             near(&t, &[1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 0.1, 1.0, 10.0, 100.0]),
             "{t:?}"
         );
-        let t = log_ticks(1.1, 1.3);
-        assert!(
-            t.is_empty() || t.iter().all(|v| (1.1..=1.3).contains(v)),
-            "{t:?}"
-        );
         let t = log_ticks(0.95, 4.0);
-        assert!(
-            t.len() >= 3 && t.iter().all(|v| (0.95..=4.0).contains(v)),
-            "{t:?}"
-        );
+        assert!(near(&t, &[1.0, 2.0, 3.0, 4.0]), "{t:?}");
+        // too narrow for 1…9 × 10^k: evenly spaced 1-2-5 steps
+        let t = log_ticks(1.1, 1.3);
+        assert!(near(&t, &[1.1, 1.15, 1.2, 1.25, 1.3]), "{t:?}");
+        let t = log_ticks(0.3413, 0.35);
+        assert!(near(&t, &[0.342, 0.344, 0.346, 0.348, 0.35]), "{t:?}");
     }
 
     #[test]

@@ -49,7 +49,6 @@ mod tests {
         let y = Tensor::from_slice(&[3.0f64, 5.0]).view([2, 1]);
         assert!((energy_distance(&x, &y) - 4.0).abs() < 1e-12);
         assert!(energy_distance(&x, &y.narrow(0, 0, 1)).is_nan());
-        tch::manual_seed(0);
         let a = Tensor::randn([90, 3], (Kind::Float, Device::Cpu));
         let b = Tensor::randn([50, 3], (Kind::Float, Device::Cpu)) + 0.3;
         let full = energy_distance(&a, &b);
@@ -63,12 +62,11 @@ mod tests {
     /// standard errors of the truth.
     #[test]
     fn unbiased_for_shifted_gaussians() {
-        let _rng = crate::rng::seed_exclusive(0);
+        let _rng = crate::rng::seed_exclusive(21);
         let delta: f64 = 0.5;
         let e_abs = 2.0 / PI.sqrt() * (-delta * delta / 4.0).exp()
             + delta * (1.0 - 2.0 * norm_cdf(-delta / 2f64.sqrt()));
         let truth = 2.0 * e_abs - 2.0 * 2.0 / PI.sqrt();
-        tch::manual_seed(21);
         let vals: Vec<f64> = (0..10)
             .map(|_| {
                 let x = Tensor::randn([2000, 1], (Kind::Double, Device::Cpu));

@@ -148,7 +148,6 @@ mod tests {
             1.0
         );
         // mixture = mean over the five bandwidths
-        tch::manual_seed(0);
         let a = Tensor::randn([300, 2], (Kind::Float, Device::Cpu));
         let b = Tensor::randn([200, 2], (Kind::Float, Device::Cpu)) * 1.3;
         let r = mmd(&a, &b);

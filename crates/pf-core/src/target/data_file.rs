@@ -270,12 +270,11 @@ mod tests {
 
     #[test]
     fn samples_rows_uniformly() {
-        let _rng = crate::rng::seed_exclusive(0);
+        let _rng = crate::rng::seed_exclusive(12);
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("four.csv");
         std::fs::write(&p, "0,10\n1,11\n2,12\n3,13\n").unwrap();
         let d = DataFile::load(&p).unwrap();
-        tch::manual_seed(12);
         let n = 40_000i64;
         let s = d.sample(n as usize, Device::Cpu);
         assert_eq!(s.size(), [n, 2]);

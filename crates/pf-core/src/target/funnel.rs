@@ -225,12 +225,11 @@ pub(crate) mod tests {
     /// The closed-form neck against a 10⁶-sample Monte Carlo of the target.
     #[test]
     fn neck_closed_form_matches_monte_carlo() {
-        let _rng = crate::rng::seed_exclusive(0);
+        let _rng = crate::rng::seed_exclusive(5);
         let f = Funnel::default();
         let neck = f.neck().unwrap();
         assert_eq!(neck.column, 1);
         assert!((neck.q05 + 0.8 * 1.644_853_626_951_472).abs() < 1e-12);
-        tch::manual_seed(5);
         check_neck_mc(&f, neck, 1_000_000, 0.8);
     }
 

@@ -156,12 +156,11 @@ mod tests {
 
     #[test]
     fn neck_closed_form_matches_monte_carlo() {
-        let _rng = crate::rng::seed_exclusive(0);
+        let _rng = crate::rng::seed_exclusive(6);
         let f = NealFunnel::new(3).unwrap();
         let neck = f.neck().unwrap();
         assert_eq!(neck.column, 2);
         assert!((neck.q05 + 3.0 * 1.644_853_626_951_472).abs() < 1e-12);
-        tch::manual_seed(6);
         check_neck_mc(&f, neck, 1_000_000, 3.0);
     }
 }
