@@ -17,6 +17,29 @@
 
 use tch::Tensor;
 
+/// The kinds of field a trained (or exact) model can serve, as samplers ask for them and training
+/// objectives provide them. A sampler can use a model exactly when the model provides the kind
+/// it needs; configs are checked against this before anything runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FieldKind {
+    /// s(x, t) = ∇ₓ log p_t(x) on a Gaussian path ([`ScoreField`]).
+    Score,
+    /// v(x, t) transporting p_t ([`VelocityField`]).
+    Velocity,
+    /// DDPM's noise predictor ε(x_k, k) on a discrete schedule.
+    DdpmNoise,
+}
+
+impl std::fmt::Display for FieldKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            FieldKind::Score => "score",
+            FieldKind::Velocity => "velocity",
+            FieldKind::DdpmNoise => "ddpm",
+        })
+    }
+}
+
 /// s(x, t) = ∇ₓ log p_t(x). Shapes: x [N, D], t [N, 1] or [1, 1] → [N, D].
 pub trait ScoreField {
     fn score(&self, x: &Tensor, t: &Tensor) -> Tensor;

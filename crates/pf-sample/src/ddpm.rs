@@ -5,9 +5,13 @@
 //! DDIM (Song, Meng & Ermon 2021) with η = 0 on a sub-sequence k_S > … > k_1 of the steps:
 //!   x̂₀ = (x − √(1 − ᾱ_k) ε̂)/√ᾱ_k,  x ← √ᾱ_{k'} x̂₀ + √(1 − ᾱ_{k'}) ε̂  (ᾱ after the last step = 1).
 
-use crate::trajectory::{Guard, Recorder};
+use crate::driver::Driver;
+use crate::init::{InitConfig, Start};
+use crate::sampler::{Check, Ctx, Quick, Sampler};
 use crate::{Error, Result, SampleOut};
+use pf_core::field::FieldKind;
 use pf_core::path::DdpmSchedule;
+use serde::{Deserialize, Serialize};
 use tch::Tensor;
 
 /// A noise predictor ε̂(x, t): x [N, D], t [1, 1] → [N, D].
@@ -27,25 +31,25 @@ pub enum DdpmMethod {
 #[derive(Clone, Debug)]
 pub struct Ddpm {
     pub method: DdpmMethod,
-    pub record: Option<usize>,
-    pub record_particles: Option<usize>,
-    pub guard: Guard,
 }
 
 impl Default for Ddpm {
     fn default() -> Self {
         Self {
             method: DdpmMethod::Ancestral,
-            record: None,
-            record_particles: None,
-            guard: Guard::default(),
         }
     }
 }
 
 impl Ddpm {
     /// Samples from `x_init` ~ N(0, I) at step T−1 down to data.
-    pub fn run(&self, sched: &DdpmSchedule, eps: EpsFn, x_init: &Tensor) -> Result<SampleOut> {
+    pub fn run(
+        &self,
+        sched: &DdpmSchedule,
+        eps: EpsFn,
+        x_init: &Tensor,
+        drv: &mut Driver,
+    ) -> Result<SampleOut> {
         let big_t = sched.steps();
         let ks: Vec<usize> = match self.method {
             DdpmMethod::Ancestral => (0..big_t).rev().collect(),
@@ -67,12 +71,17 @@ impl Ddpm {
         };
         let mut x = x_init.shallow_clone();
         let mut tb = Tensor::zeros([1, 1], (x.kind(), x.device()));
-        let mut rec = Recorder::new(self.record, self.record_particles);
-        rec.offer(0, 1.0, &x, false);
         let name = match self.method {
             DdpmMethod::Ancestral => "ddpm",
             DdpmMethod::Ddim { .. } => "ddim",
         };
+        drv.begin(
+            name,
+            "check the noise predictor (train longer or lower the lr)",
+            ks.len(),
+            Some(1.0),
+            &x,
+        );
         tch::no_grad(|| -> Result<()> {
             for (i, &k) in ks.iter().enumerate() {
                 let _ = tb.fill_(sched.time(k));
@@ -92,25 +101,92 @@ impl Ddpm {
                         x = x0 * ab_next.sqrt() + e * (1.0 - ab_next).sqrt();
                     }
                 }
-                let last = i + 1 == ks.len();
                 let t_next = if k == 0 { 0.0 } else { sched.time(k - 1) };
-                rec.offer(i + 1, t_next, &x, last);
-                self.guard.check(
-                    &x,
-                    name,
-                    i + 1,
-                    t_next,
-                    "check the noise predictor (train longer or lower the lr)",
-                    last,
-                )?;
+                drv.step(i + 1, Some(t_next), &x)?;
             }
             Ok(())
         })?;
-        Ok(SampleOut {
-            x,
-            trajectory: rec.finish(),
-            nfe: ks.len(),
-            acceptance: None,
-        })
+        Ok(SampleOut::new(x, drv.trajectory(), ks.len()))
     }
+}
+
+/// `method = "ddpm"`: ancestral sampling (Ho et al., Algorithm 2) with a DDPM noise model, from
+/// N(0, I), over all T of the model's steps.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DdpmConfig {
+    pub model: String,
+    #[serde(default = "crate::ula::particles")]
+    pub particles: usize,
+}
+
+impl Sampler for DdpmConfig {
+    fn particles(&self) -> usize {
+        self.particles
+    }
+    fn check(&self, cx: &Check) -> Result<()> {
+        cx.model("model", &self.model, FieldKind::DdpmNoise)?;
+        Ok(())
+    }
+    fn quick(&mut self, q: &Quick) -> Option<usize> {
+        Quick::cap(&mut self.particles, q.particles);
+        None
+    }
+    fn run(&self, cx: &Ctx, drv: &mut Driver) -> Result<SampleOut> {
+        run_ddpm(cx, &self.model, self.particles, DdpmMethod::Ancestral, drv)
+    }
+}
+
+/// `method = "ddim"`: DDIM (η = 0) with a DDPM noise model over `steps` ≤ T evenly spaced steps.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DdimConfig {
+    pub model: String,
+    #[serde(default = "crate::ula::particles")]
+    pub particles: usize,
+    #[serde(default = "ddim_steps")]
+    pub steps: usize,
+}
+
+fn ddim_steps() -> usize {
+    100
+}
+
+impl Sampler for DdimConfig {
+    fn particles(&self) -> usize {
+        self.particles
+    }
+    fn check(&self, cx: &Check) -> Result<()> {
+        let m = cx.model("model", &self.model, FieldKind::DdpmNoise)?;
+        let big_t = m.ddpm_steps.unwrap_or(usize::MAX);
+        if self.steps == 0 || self.steps > big_t {
+            return Err(cx.invalid(
+                "steps",
+                self.steps,
+                &format!("must be in 1..={big_t} (the model's DDPM steps)"),
+            ));
+        }
+        Ok(())
+    }
+    fn quick(&mut self, q: &Quick) -> Option<usize> {
+        Quick::cap(&mut self.particles, q.particles);
+        Quick::cap(&mut self.steps, 50);
+        None
+    }
+    fn run(&self, cx: &Ctx, drv: &mut Driver) -> Result<SampleOut> {
+        let method = DdpmMethod::Ddim { steps: self.steps };
+        run_ddpm(cx, &self.model, self.particles, method, drv)
+    }
+}
+
+fn run_ddpm(
+    cx: &Ctx,
+    model: &str,
+    n: usize,
+    method: DdpmMethod,
+    drv: &mut Driver,
+) -> Result<SampleOut> {
+    let m = cx.ddpm_model(model)?;
+    let x1 = cx.initial(&InitConfig::Default, n, Start::Normal(1.0))?;
+    Ddpm { method }.run(m.schedule, &*m.eps, &x1, drv)
 }

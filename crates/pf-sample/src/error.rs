@@ -21,6 +21,12 @@ pub enum Error {
         value: String,
         msg: String,
     },
+    /// Something a sampler needs that the run does not have.
+    #[error("needs {what}, which this run does not provide")]
+    Unavailable { what: String },
+    /// A config error already worded in full (`invalid sampler[0].init.target: …`).
+    #[error("{0}")]
+    Other(String),
     #[error(transparent)]
     Torch(#[from] tch::TchError),
 }
@@ -29,7 +35,8 @@ pub enum Error {
 pub type Result<T> = std::result::Result<T, Error>;
 
 impl Error {
-    pub(crate) fn invalid(key: &str, value: impl std::fmt::Display, msg: &str) -> Self {
+    /// `invalid <key> = <value>: <msg>`.
+    pub fn invalid(key: &str, value: impl std::fmt::Display, msg: &str) -> Self {
         Error::Invalid {
             key: key.into(),
             value: value.to_string(),

@@ -17,6 +17,7 @@
 //! | `monoflow.rs` | MonoFlow particle flow given a density-ratio estimator |
 
 pub mod ddpm;
+pub mod driver;
 pub mod error;
 pub mod init;
 pub mod likelihood;
@@ -25,21 +26,46 @@ pub mod monoflow;
 pub mod ode;
 pub mod path_sde;
 pub mod pc;
+pub mod registry;
 pub mod reverse_sde;
+pub mod sampler;
 pub mod trajectory;
 pub mod ula;
 
+pub use driver::Driver;
 pub use error::{Error, Result};
-pub use trajectory::{Guard, Trajectory};
+pub use init::{Init, InitConfig, Start};
+pub use registry::{Registry, SamplerSpec};
+pub use sampler::{Check, Ctx, Models, Quick, Sampler};
+pub use trajectory::{all_finite, Guard, Recorder, Trajectory};
 
+use std::collections::BTreeMap;
 use tch::Tensor;
 
 /// What a sampler returns: the final particles [N, D], the recorded trajectory (if asked for),
-/// the number of field evaluations, and MALA's acceptance rate.
+/// the number of field evaluations, and the method's own diagnostics by name (MALA's
+/// `acceptance`, …), which reports print beside the metrics.
 #[derive(Debug)]
 pub struct SampleOut {
     pub x: Tensor,
     pub trajectory: Option<Trajectory>,
     pub nfe: usize,
-    pub acceptance: Option<f64>,
+    pub diagnostics: BTreeMap<String, f64>,
+}
+
+impl SampleOut {
+    /// Particles, trajectory and NFE, no diagnostics.
+    pub fn new(x: Tensor, trajectory: Option<Trajectory>, nfe: usize) -> Self {
+        Self {
+            x,
+            trajectory,
+            nfe,
+            diagnostics: BTreeMap::new(),
+        }
+    }
+    /// With one more diagnostic.
+    pub fn with(mut self, name: &str, value: f64) -> Self {
+        self.diagnostics.insert(name.into(), value);
+        self
+    }
 }

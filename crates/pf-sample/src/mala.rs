@@ -3,21 +3,21 @@
 //! min(1, p(y) q(x|y) / (p(x) q(y|x))), log q(y|x) = −Σ_d (y − x − η ∇log p(x))²_d / (4η_d).
 //! Exact for any step size; the acceptance rate is reported.
 
-use crate::init::Init;
-use crate::trajectory::{Guard, Recorder};
+use crate::driver::Driver;
+use crate::init::{InitConfig, Start};
+use crate::sampler::{Check, Ctx, Quick, Sampler};
 use crate::ula::per_dim;
 use crate::{Error, Result, SampleOut};
 use pf_core::target::Target;
-use tch::{Device, Kind, Tensor};
+use serde::{Deserialize, Serialize};
+use tch::{Kind, Tensor};
 
-/// MALA settings.
+/// MALA's update rule.
 #[derive(Clone, Debug)]
 pub struct Mala {
     pub steps: usize,
+    /// Step size η, one per dimension or one for all.
     pub eta: Vec<f64>,
-    pub record: Option<usize>,
-    pub record_particles: Option<usize>,
-    pub guard: Guard,
 }
 
 impl Default for Mala {
@@ -25,26 +25,18 @@ impl Default for Mala {
         Self {
             steps: 1000,
             eta: vec![1e-2],
-            record: None,
-            record_particles: None,
-            guard: Guard::default(),
         }
     }
 }
 
 impl Mala {
-    /// Runs MALA on `target` (which must have `log_prob`; unnormalised is fine).
-    pub fn run(
-        &self,
-        target: &dyn Target,
-        init: &Init,
-        n: usize,
-        device: Device,
-    ) -> Result<SampleOut> {
+    /// Runs MALA on `target` from the particles `x` [N, D]. The output's diagnostics hold the
+    /// acceptance rate (`acceptance`, over all steps and particles).
+    pub fn run(&self, target: &dyn Target, x: Tensor, drv: &mut Driver) -> Result<SampleOut> {
         if self.steps == 0 {
             return Err(Error::invalid("steps", 0, "must be ≥ 1"));
         }
-        let dim = target.dim();
+        let (n, dim, device) = (x.size()[0] as usize, target.dim(), x.device());
         let eta = per_dim("eta", &self.eta, dim, device)?;
         let noise_std = (&eta * 2.0).sqrt();
         let inv4eta = (&eta * 4.0).reciprocal();
@@ -52,13 +44,11 @@ impl Mala {
             name: target.name(),
             what: "log_prob (needed by MALA)".into(),
         };
-        let mut x = init.draw(n, dim, device)?;
+        let mut x = x.to_kind(Kind::Float);
         let mut logp = target.log_prob(&x).ok_or_else(unsupported)?;
         let mut score = target.score(&x).ok_or_else(unsupported)?;
         let mut accepted = Tensor::zeros([], (Kind::Int64, device));
-        let mut rec = Recorder::new(self.record, self.record_particles);
-        rec.offer(0, 0.0, &x, false);
-        // log q(to | from) up to a constant, given the score at `from`: [N]
+        drv.begin("mala", "lower eta (the step size)", self.steps, None, &x);
         let log_q = |to: &Tensor, from: &Tensor, s_from: &Tensor| -> Tensor {
             -((to - from - s_from * &eta).square() * &inv4eta).sum_dim_intlist(
                 -1,
@@ -80,24 +70,51 @@ impl Mala {
                 x = y.where_self(&acc2, &x);
                 logp = logp_y.where_self(&acc, &logp);
                 score = score_y.where_self(&acc2, &score);
-                rec.offer(k, 0.0, &x, k == self.steps);
-                self.guard.check(
-                    &x,
-                    "mala",
-                    k,
-                    None,
-                    "lower eta (the step size)",
-                    k == self.steps,
-                )?;
+                drv.step(k, None, &x)?;
             }
             Ok(())
         })?;
         let rate = accepted.double_value(&[]) / (self.steps as f64 * n as f64);
-        Ok(SampleOut {
-            x,
-            trajectory: rec.finish(),
-            nfe: 2 * self.steps,
-            acceptance: Some(rate),
-        })
+        Ok(SampleOut::new(x, drv.trajectory(), 2 * self.steps).with("acceptance", rate))
+    }
+}
+
+/// `method = "mala"`: Metropolis-adjusted Langevin on the target, from N(0, I) unless `init`
+/// says otherwise.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MalaConfig {
+    #[serde(default = "crate::ula::particles")]
+    pub particles: usize,
+    #[serde(default = "crate::ula::steps")]
+    pub steps: usize,
+    #[serde(default = "crate::ula::eta")]
+    pub eta: Vec<f64>,
+    #[serde(default)]
+    pub init: InitConfig,
+}
+
+impl Sampler for MalaConfig {
+    fn particles(&self) -> usize {
+        self.particles
+    }
+    fn check(&self, cx: &Check) -> Result<()> {
+        cx.log_density()?;
+        cx.at_least_one("steps", self.steps)?;
+        cx.per_dim("eta", &self.eta)?;
+        cx.init("init", &self.init)
+    }
+    fn quick(&mut self, q: &Quick) -> Option<usize> {
+        Quick::cap(&mut self.particles, q.particles);
+        Quick::cap(&mut self.steps, q.steps);
+        Some(self.steps)
+    }
+    fn run(&self, cx: &Ctx, drv: &mut Driver) -> Result<SampleOut> {
+        let x0 = cx.initial(&self.init, self.particles, Start::Normal(1.0))?;
+        Mala {
+            steps: self.steps,
+            eta: self.eta.clone(),
+        }
+        .run(cx.target, x0, drv)
     }
 }

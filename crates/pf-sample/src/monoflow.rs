@@ -11,15 +11,18 @@
 //! Particles take a plain Euler/SGD step x ← x + lr · h'(D)∇D (the seed's `optim.SGD([xs])`) or
 //! an Adam step on the loss −h(D); optional noise √(2 lr)·τ ξ gives the entropy-regularised flow.
 
-use crate::init::Init;
-use crate::trajectory::{Guard, Recorder};
+use crate::driver::Driver;
+use crate::init::{InitConfig, Start};
+use crate::sampler::{Check, Ctx, Quick, Sampler};
 use crate::{Error, Result, SampleOut};
 use pf_core::ratio::DensityRatio;
-use pf_core::target::Target;
-use tch::{Device, Kind, Tensor};
+use pf_core::target::{GaussianMixture, Target};
+use serde::{Deserialize, Serialize};
+use tch::{Kind, Tensor};
 
 /// The monotone h of MonoFlow.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum HFamily {
     Logit,
     Ns,
@@ -140,9 +143,6 @@ pub struct MonoFlow {
     pub h: HFamily,
     pub opt: ParticleOpt,
     pub noise: f64,
-    pub record: Option<usize>,
-    pub record_particles: Option<usize>,
-    pub guard: Guard,
 }
 
 impl MonoFlow {
@@ -152,9 +152,8 @@ impl MonoFlow {
         &self,
         ratio: &mut dyn DensityRatio,
         data: &dyn Target,
-        init: &Init,
-        n: usize,
-        device: Device,
+        x: Tensor,
+        drv: &mut Driver,
     ) -> Result<SampleOut> {
         if self.iterations == 0 || self.batch == 0 {
             return Err(Error::invalid(
@@ -163,12 +162,17 @@ impl MonoFlow {
                 "must be ≥ 1",
             ));
         }
-        let dim = data.dim();
-        let mut x = init.draw(n, dim, device)?;
+        let (n, device) = (x.size()[0] as usize, x.device());
+        let mut x = x.to_kind(Kind::Float);
         let b = self.batch.min(n) as i64;
         let mut step = MonoFlowStep::new(self.h, self.opt, self.noise);
-        let mut rec = Recorder::new(self.record, self.record_particles);
-        rec.offer(0, 1.0, &x, false);
+        drv.begin(
+            "monoflow",
+            "lower the particle lr",
+            self.iterations,
+            Some(1.0),
+            &x,
+        );
         for k in 1..=self.iterations {
             let t = 1.0 - (k - 1) as f64 / self.iterations as f64;
             let real = data.sample(b as usize, device);
@@ -176,16 +180,120 @@ impl MonoFlow {
             let fake = x.index_select(0, &idx);
             let _loss = ratio.update(&real, &fake, t);
             step.step(ratio, &mut x, t);
-            let last = k == self.iterations;
-            rec.offer(k, t, &x, last);
-            self.guard
-                .check(&x, "monoflow", k, t, "lower the particle lr", last)?;
+            drv.step(k, Some(t), &x)?;
         }
-        Ok(SampleOut {
-            x,
-            trajectory: rec.finish(),
-            nfe: self.iterations,
-            acceptance: None,
-        })
+        Ok(SampleOut::new(x, drv.trajectory(), self.iterations))
+    }
+}
+
+/// MonoFlow's particle optimiser, as configs name it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ParticleOptimizer {
+    Sgd,
+    Adam,
+}
+
+/// `method = "monoflow"`: particles along h'(D)∇D, the density-ratio estimator (a discriminator,
+/// `discriminator` / `discriminator_train`, owned by the estimator's crate) refitted every
+/// iteration; particles start at 8 Gaussians in 2-D, N(0, I) otherwise, unless `init` says.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MonoflowConfig {
+    #[serde(default = "monoflow_particles")]
+    pub particles: usize,
+    #[serde(default = "monoflow_iterations")]
+    pub iterations: usize,
+    #[serde(default = "monoflow_particles")]
+    pub batch: usize,
+    #[serde(default = "h_logit")]
+    pub h: HFamily,
+    #[serde(default = "particle_sgd")]
+    pub optimizer: ParticleOptimizer,
+    #[serde(default = "monoflow_lr")]
+    pub lr: f64,
+    #[serde(default)]
+    pub noise: f64,
+    /// The estimator's architecture (its crate's default when absent).
+    #[serde(default)]
+    pub discriminator: Option<toml::Value>,
+    /// The estimator's training options (its crate's default when absent).
+    #[serde(default)]
+    pub discriminator_train: Option<toml::Value>,
+    #[serde(default)]
+    pub init: InitConfig,
+}
+
+fn monoflow_particles() -> usize {
+    512
+}
+fn monoflow_iterations() -> usize {
+    5000
+}
+fn h_logit() -> HFamily {
+    HFamily::Logit
+}
+fn particle_sgd() -> ParticleOptimizer {
+    ParticleOptimizer::Sgd
+}
+fn monoflow_lr() -> f64 {
+    1e-3
+}
+
+impl Sampler for MonoflowConfig {
+    fn particles(&self) -> usize {
+        self.particles
+    }
+    fn check(&self, cx: &Check) -> Result<()> {
+        cx.at_least_one("iterations", self.iterations)?;
+        cx.at_least_one("batch", self.batch)?;
+        cx.positive("lr", self.lr)?;
+        cx.non_negative("noise", self.noise)?;
+        if let Some(f) = cx.ratio {
+            f.check(
+                &cx.key,
+                self.discriminator.as_ref(),
+                self.discriminator_train.as_ref(),
+                cx.dim(),
+            )?;
+        }
+        cx.init("init", &self.init)
+    }
+    fn quick(&mut self, q: &Quick) -> Option<usize> {
+        Quick::cap(&mut self.particles, q.particles);
+        Quick::cap(&mut self.iterations, q.iterations);
+        Quick::cap(&mut self.batch, q.particles);
+        Some(q.iterations)
+    }
+    fn run(&self, cx: &Ctx, drv: &mut Driver) -> Result<SampleOut> {
+        let mut d = cx.density_ratio(
+            self.discriminator.as_ref(),
+            self.discriminator_train.as_ref(),
+        )?;
+        let eight;
+        let start = if cx.dim() == 2 {
+            eight = GaussianMixture::eight_gaussians(2.0, 0.2)?;
+            Start::Target(&eight)
+        } else {
+            Start::Normal(1.0)
+        };
+        let x0 = cx.initial(&self.init, self.particles, start)?;
+        let opt = match self.optimizer {
+            ParticleOptimizer::Sgd => ParticleOpt::Sgd { lr: self.lr },
+            ParticleOptimizer::Adam => ParticleOpt::Adam {
+                lr: self.lr,
+                beta1: 0.9,
+                beta2: 0.999,
+                eps: 1e-8,
+            },
+        };
+        MonoFlow {
+            iterations: self.iterations,
+            batch: self.batch,
+            h: self.h,
+            opt,
+            noise: self.noise,
+        }
+        .run(&mut *d, cx.target, x0, drv)
     }
 }

@@ -4,12 +4,16 @@
 //! v = f(t) x − ½ g²(t) s(x, t) ([`pf_ode`]); a learned or exact velocity field is integrated
 //! directly ([`flow`]), which also covers the linear path from an arbitrary source (seed 004).
 
-use crate::trajectory::{Guard, Recorder};
+use crate::driver::Driver;
+use crate::init::{InitConfig, Start};
+use crate::sampler::{Check, Ctx, Quick, Sampler};
 use crate::{Error, Result, SampleOut};
+use pf_core::field::FieldKind;
 use pf_core::field::{ScoreField, VelocityField};
 use pf_core::ode::{integrate, Dopri5, ErrorNorm, FixedMethod};
 use pf_core::path::GaussianPath;
 use pf_core::sde::pf_ode_drift;
+use serde::{Deserialize, Serialize};
 use tch::Tensor;
 
 /// The integrator.
@@ -52,9 +56,6 @@ pub struct OdeSampler {
     /// Start time (None: the path's `t_max` for [`pf_ode`], 1 for [`flow`]).
     pub t_start: Option<f64>,
     pub t_end: f64,
-    pub record: Option<usize>,
-    pub record_particles: Option<usize>,
-    pub guard: Guard,
 }
 
 impl Default for OdeSampler {
@@ -64,9 +65,6 @@ impl Default for OdeSampler {
             steps: 200,
             t_start: None,
             t_end: 1e-3,
-            record: None,
-            record_particles: None,
-            guard: Guard::default(),
         }
     }
 }
@@ -78,6 +76,7 @@ impl OdeSampler {
         path: &dyn GaussianPath,
         score: &dyn ScoreField,
         x_init: &Tensor,
+        drv: &mut Driver,
     ) -> Result<SampleOut> {
         let mut tb = Tensor::zeros([1, 1], (x_init.kind(), x_init.device()));
         let mut rhs = |t: f64, x: &Tensor| {
@@ -89,17 +88,23 @@ impl OdeSampler {
             x_init,
             self.t_start.unwrap_or_else(|| path.t_max()),
             "pf-ode",
+            drv,
         )
     }
 
     /// Flow sampling with a velocity field.
-    pub fn flow(&self, field: &dyn VelocityField, x_init: &Tensor) -> Result<SampleOut> {
+    pub fn flow(
+        &self,
+        field: &dyn VelocityField,
+        x_init: &Tensor,
+        drv: &mut Driver,
+    ) -> Result<SampleOut> {
         let mut tb = Tensor::zeros([1, 1], (x_init.kind(), x_init.device()));
         let mut rhs = |t: f64, x: &Tensor| {
             let _ = tb.fill_(t);
             field.velocity(x, &tb)
         };
-        self.run(&mut rhs, x_init, self.t_start.unwrap_or(1.0), "flow")
+        self.run(&mut rhs, x_init, self.t_start.unwrap_or(1.0), "flow", drv)
     }
 
     /// Integrates any right-hand side from `t0` to `t_end` with this sampler's method.
@@ -109,6 +114,7 @@ impl OdeSampler {
         x_init: &Tensor,
         t0: f64,
         method_name: &str,
+        drv: &mut Driver,
     ) -> Result<SampleOut> {
         let t1 = self.t_end;
         if !(t1 >= 0.0 && t1 < t0) {
@@ -118,10 +124,12 @@ impl OdeSampler {
                 &format!("need 0 ≤ t_end < t_start = {t0}"),
             ));
         }
-        let mut rec = Recorder::new(self.record, self.record_particles);
-        rec.offer(0, t0, x_init, false);
-        let guard = self.guard;
-        let mut bad: Option<(usize, f64)> = None;
+        let hint = "use more steps or a larger t_end (T_ε)";
+        let fixed_steps = match self.method {
+            OdeMethod::Dopri5 { .. } => 0,
+            _ => self.steps,
+        };
+        drv.begin(method_name, hint, fixed_steps, Some(t0), x_init);
         let (x, nfe) = tch::no_grad(|| -> Result<(Tensor, usize)> {
             match self.method {
                 OdeMethod::Dopri5 { rtol, atol } => {
@@ -130,7 +138,7 @@ impl OdeSampler {
                         ..Dopri5::new(rtol, atol)
                     };
                     let (x, st) = solver.solve(rhs, x_init, t0, t1, |k, t, y| {
-                        rec.offer(k, t, y, false);
+                        drv.record(k, t, y);
                     })?;
                     Ok((x, st.nfe))
                 }
@@ -144,40 +152,148 @@ impl OdeSampler {
                         return Err(Error::invalid("steps", 0, "must be ≥ 1"));
                     }
                     let x = integrate(fm, rhs, x_init, t0, t1, self.steps, |k, t, y| {
-                        rec.offer(k, t, y, k == self.steps);
-                        if bad.is_none()
-                            && guard.every > 0
-                            && k % guard.every == 0
-                            && !crate::trajectory::all_finite(y)
-                        {
-                            bad = Some((k, t));
-                        }
+                        drv.observe(k, Some(t), y);
                     })?;
                     Ok((x, self.steps * fm.evals_per_step()))
                 }
             }
         })?;
-        if let Some((k, t)) = bad {
-            return Err(Error::NonFinite {
-                method: method_name.into(),
-                step: k,
-                t: Some(t),
-                hint: "use more steps or a larger t_end (T_ε)".into(),
-            });
+        drv.finish_check(&x, Some(t1))?;
+        Ok(SampleOut::new(x, drv.trajectory(), nfe))
+    }
+}
+
+/// ODE solvers for PF-ODE and flow sampling, as configs name them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Solver {
+    Euler,
+    Heun,
+    Rk4,
+    Dopri5,
+}
+
+impl Solver {
+    /// The integrator, with dopri5's tolerances.
+    pub fn method(self, rtol: f64, atol: f64) -> OdeMethod {
+        match self {
+            Solver::Euler => OdeMethod::Euler,
+            Solver::Heun => OdeMethod::Heun,
+            Solver::Rk4 => OdeMethod::Rk4,
+            Solver::Dopri5 => OdeMethod::Dopri5 { rtol, atol },
         }
-        guard.check(
-            &x,
-            method_name,
-            self.steps,
-            t1,
-            "use more steps or a larger t_end (T_ε)",
-            true,
+    }
+}
+
+fn rk4() -> Solver {
+    Solver::Rk4
+}
+fn tol() -> f64 {
+    1e-5
+}
+
+/// `method = "pf-ode"`: the probability-flow ODE of a score model's path, integrated from its
+/// prior at t = 1 to `t_end` with a fixed-step solver (`steps`) or dopri5 (`rtol`, `atol`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PfOdeConfig {
+    pub model: String,
+    #[serde(default = "crate::ula::particles")]
+    pub particles: usize,
+    #[serde(default = "rk4")]
+    pub solver: Solver,
+    #[serde(default = "crate::reverse_sde::diffusion_steps")]
+    pub steps: usize,
+    #[serde(default = "tol")]
+    pub rtol: f64,
+    #[serde(default = "tol")]
+    pub atol: f64,
+    #[serde(default = "crate::reverse_sde::t_end")]
+    pub t_end: f64,
+}
+
+fn check_solver(cx: &Check, steps: usize, rtol: f64, atol: f64, t_end: f64) -> Result<()> {
+    cx.at_least_one("steps", steps)?;
+    cx.positive("rtol", rtol)?;
+    cx.positive("atol", atol)?;
+    cx.t_end("t_end", t_end)
+}
+
+impl Sampler for PfOdeConfig {
+    fn particles(&self) -> usize {
+        self.particles
+    }
+    fn check(&self, cx: &Check) -> Result<()> {
+        cx.model("model", &self.model, FieldKind::Score)?;
+        check_solver(cx, self.steps, self.rtol, self.atol, self.t_end)
+    }
+    fn quick(&mut self, q: &Quick) -> Option<usize> {
+        Quick::cap(&mut self.particles, q.particles);
+        Quick::cap(&mut self.steps, q.steps);
+        Some(self.steps)
+    }
+    fn run(&self, cx: &Ctx, drv: &mut Driver) -> Result<SampleOut> {
+        let m = cx.score_model(&self.model)?;
+        let x1 = cx.initial(
+            &InitConfig::Default,
+            self.particles,
+            Start::Normal(m.path.prior_std()),
         )?;
-        Ok(SampleOut {
-            x,
-            trajectory: rec.finish(),
-            nfe,
-            acceptance: None,
-        })
+        OdeSampler {
+            method: self.solver.method(self.rtol, self.atol),
+            steps: self.steps,
+            t_start: None,
+            t_end: self.t_end,
+        }
+        .pf_ode(&*m.path, &*m.field, &x1, drv)
+    }
+}
+
+/// `method = "flow"`: integrates a velocity model (flow matching) from t = 1 — its source or
+/// path prior unless `init` says otherwise — down to `t_end`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlowConfig {
+    pub model: String,
+    #[serde(default = "crate::ula::particles")]
+    pub particles: usize,
+    #[serde(default = "rk4")]
+    pub solver: Solver,
+    #[serde(default = "crate::reverse_sde::diffusion_steps")]
+    pub steps: usize,
+    #[serde(default = "tol")]
+    pub rtol: f64,
+    #[serde(default = "tol")]
+    pub atol: f64,
+    #[serde(default)]
+    pub t_end: f64,
+    #[serde(default)]
+    pub init: InitConfig,
+}
+
+impl Sampler for FlowConfig {
+    fn particles(&self) -> usize {
+        self.particles
+    }
+    fn check(&self, cx: &Check) -> Result<()> {
+        cx.model("model", &self.model, FieldKind::Velocity)?;
+        check_solver(cx, self.steps, self.rtol, self.atol, self.t_end)?;
+        cx.init("init", &self.init)
+    }
+    fn quick(&mut self, q: &Quick) -> Option<usize> {
+        Quick::cap(&mut self.particles, q.particles);
+        Quick::cap(&mut self.steps, q.steps);
+        Some(self.steps)
+    }
+    fn run(&self, cx: &Ctx, drv: &mut Driver) -> Result<SampleOut> {
+        let m = cx.velocity_model(&self.model)?;
+        let x1 = cx.initial(&self.init, self.particles, m.start())?;
+        OdeSampler {
+            method: self.solver.method(self.rtol, self.atol),
+            steps: self.steps,
+            t_start: Some(1.0),
+            t_end: self.t_end,
+        }
+        .flow(&*m.field, &x1, drv)
     }
 }

@@ -8,9 +8,13 @@
 //! another randn·√Δ in the simulator — which shrinks the injected variance; pflow does not.)
 //! σ = 0 is the plain flow ODE (Euler).
 
-use crate::trajectory::{Guard, Recorder};
+use crate::driver::Driver;
+use crate::init::{InitConfig, Start};
+use crate::sampler::{Check, Ctx, Quick, Sampler};
 use crate::{Error, Result, SampleOut};
+use pf_core::field::FieldKind;
 use pf_core::field::{ScoreField, VelocityField};
+use serde::{Deserialize, Serialize};
 use tch::Tensor;
 
 /// Settings of the path SDE.
@@ -20,9 +24,6 @@ pub struct PathSde {
     pub steps: usize,
     pub t_start: f64,
     pub t_end: f64,
-    pub record: Option<usize>,
-    pub record_particles: Option<usize>,
-    pub guard: Guard,
 }
 
 impl Default for PathSde {
@@ -32,9 +33,6 @@ impl Default for PathSde {
             steps: 1000,
             t_start: 1.0,
             t_end: 1e-3,
-            record: None,
-            record_particles: None,
-            guard: Guard::default(),
         }
     }
 }
@@ -46,6 +44,7 @@ impl PathSde {
         velocity: &dyn VelocityField,
         score: &dyn ScoreField,
         x_init: &Tensor,
+        drv: &mut Driver,
     ) -> Result<SampleOut> {
         if self.steps == 0 {
             return Err(Error::invalid("steps", 0, "must be ≥ 1"));
@@ -69,8 +68,13 @@ impl PathSde {
         let noise = self.sigma * h.sqrt();
         let mut x = x_init.shallow_clone();
         let mut tb = Tensor::zeros([1, 1], (x.kind(), x.device()));
-        let mut rec = Recorder::new(self.record, self.record_particles);
-        rec.offer(0, self.t_start, &x, false);
+        drv.begin(
+            "path-sde",
+            "use more steps, a smaller sigma or a larger t_end",
+            self.steps,
+            Some(self.t_start),
+            &x,
+        );
         tch::no_grad(|| -> Result<()> {
             for k in 0..self.steps {
                 let t = self.t_start - k as f64 * h;
@@ -83,16 +87,7 @@ impl PathSde {
                 if noise > 0.0 {
                     x += x.randn_like() * noise;
                 }
-                let last = k + 1 == self.steps;
-                rec.offer(k + 1, t - h, &x, last);
-                self.guard.check(
-                    &x,
-                    "path-sde",
-                    k + 1,
-                    t - h,
-                    "use more steps, a smaller sigma or a larger t_end",
-                    last,
-                )?;
+                drv.step(k + 1, Some(t - h), &x)?;
             }
             Ok(())
         })?;
@@ -101,11 +96,78 @@ impl PathSde {
         } else {
             self.steps
         };
-        Ok(SampleOut {
-            x,
-            trajectory: rec.finish(),
-            nfe,
-            acceptance: None,
-        })
+        Ok(SampleOut::new(x, drv.trajectory(), nfe))
+    }
+}
+
+/// `method = "path-sde"`: seed 004's Langevin-corrected SDE from the path's prior at t = 1, with
+/// a velocity model and a score model trained on the same Gaussian path and noise `sigma`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PathSdeConfig {
+    pub velocity: String,
+    pub score: String,
+    #[serde(default = "sigma")]
+    pub sigma: f64,
+    #[serde(default = "crate::ula::particles")]
+    pub particles: usize,
+    #[serde(default = "crate::reverse_sde::diffusion_steps")]
+    pub steps: usize,
+    #[serde(default = "crate::reverse_sde::t_end")]
+    pub t_end: f64,
+}
+
+fn sigma() -> f64 {
+    0.5
+}
+
+impl Sampler for PathSdeConfig {
+    fn particles(&self) -> usize {
+        self.particles
+    }
+    fn check(&self, cx: &Check) -> Result<()> {
+        let v = cx.model("velocity", &self.velocity, FieldKind::Velocity)?;
+        if v.path.is_none() {
+            return Err(cx.invalid(
+                "velocity",
+                format!("{:?}", self.velocity),
+                &format!(
+                    "path-sde needs a velocity model on a Gaussian path, but that model is trained with {}",
+                    v.objective
+                ),
+            ));
+        }
+        let s = cx.model("score", &self.score, FieldKind::Score)?;
+        if v.path != s.path {
+            return Err(cx.invalid(
+                "score",
+                format!("{:?}", self.score),
+                "the velocity and score models must share one path",
+            ));
+        }
+        cx.non_negative("sigma", self.sigma)?;
+        cx.at_least_one("steps", self.steps)?;
+        cx.t_end("t_end", self.t_end)
+    }
+    fn quick(&mut self, q: &Quick) -> Option<usize> {
+        Quick::cap(&mut self.particles, q.particles);
+        Quick::cap(&mut self.steps, q.steps);
+        Some(self.steps)
+    }
+    fn run(&self, cx: &Ctx, drv: &mut Driver) -> Result<SampleOut> {
+        let v = cx.velocity_model(&self.velocity)?;
+        let s = cx.score_model(&self.score)?;
+        let x1 = cx.initial(
+            &InitConfig::Default,
+            self.particles,
+            Start::Normal(s.path.prior_std()),
+        )?;
+        PathSde {
+            sigma: self.sigma,
+            steps: self.steps,
+            t_start: 1.0,
+            t_end: self.t_end,
+        }
+        .run(&*v.field, &*s.field, &x1, drv)
     }
 }

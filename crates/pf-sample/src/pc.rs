@@ -2,11 +2,15 @@
 //! diffusion (Euler–Maruyama) predictor followed by `corrector_steps` Langevin corrections at the
 //! new time, x ← x + ε s + √(2ε) z with ε = 2 (snr ‖z‖ / ‖s‖)², norms averaged over the batch.
 
+use crate::driver::Driver;
+use crate::init::{InitConfig, Start};
 use crate::reverse_sde::{predictor_step, Grid};
-use crate::trajectory::{Guard, Recorder};
+use crate::sampler::{Check, Ctx, Quick, Sampler};
 use crate::{Result, SampleOut};
+use pf_core::field::FieldKind;
 use pf_core::field::ScoreField;
 use pf_core::path::GaussianPath;
+use serde::{Deserialize, Serialize};
 use tch::{Kind, Tensor};
 
 /// Predictor–corrector settings (Song et al. use snr 0.16 and one corrector step).
@@ -15,9 +19,6 @@ pub struct PredictorCorrector {
     pub grid: Grid,
     pub snr: f64,
     pub corrector_steps: usize,
-    pub record: Option<usize>,
-    pub record_particles: Option<usize>,
-    pub guard: Guard,
 }
 
 impl Default for PredictorCorrector {
@@ -26,9 +27,6 @@ impl Default for PredictorCorrector {
             grid: Grid::default(),
             snr: 0.16,
             corrector_steps: 1,
-            record: None,
-            record_particles: None,
-            guard: Guard::default(),
         }
     }
 }
@@ -47,12 +45,18 @@ impl PredictorCorrector {
         path: &dyn GaussianPath,
         score: &dyn ScoreField,
         x_init: &Tensor,
+        drv: &mut Driver,
     ) -> Result<SampleOut> {
         let (t0, h) = self.grid.resolve(path)?;
         let mut x = x_init.shallow_clone();
         let mut tb = Tensor::zeros([1, 1], (x.kind(), x.device()));
-        let mut rec = Recorder::new(self.record, self.record_particles);
-        rec.offer(0, t0, &x, false);
+        drv.begin(
+            "predictor-corrector",
+            "use more steps, a smaller snr or a larger t_end",
+            self.grid.steps,
+            Some(t0),
+            &x,
+        );
         let mut nfe = 0;
         tch::no_grad(|| -> Result<()> {
             for k in 0..self.grid.steps {
@@ -67,24 +71,71 @@ impl PredictorCorrector {
                     x = &x + &s * &eps + z * (&eps * 2.0).sqrt();
                     nfe += 1;
                 }
-                let last = k + 1 == self.grid.steps;
-                rec.offer(k + 1, t - h, &x, last);
-                self.guard.check(
-                    &x,
-                    "predictor-corrector",
-                    k + 1,
-                    t - h,
-                    "use more steps, a smaller snr or a larger t_end",
-                    last,
-                )?;
+                drv.step(k + 1, Some(t - h), &x)?;
             }
             Ok(())
         })?;
-        Ok(SampleOut {
-            x,
-            trajectory: rec.finish(),
-            nfe,
-            acceptance: None,
-        })
+        Ok(SampleOut::new(x, drv.trajectory(), nfe))
+    }
+}
+
+/// `method = "pc"`: predictor–corrector on a score model's path — a reverse-diffusion step, then
+/// `corrector_steps` Langevin steps at signal-to-noise ratio `snr`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PcConfig {
+    pub model: String,
+    #[serde(default = "crate::ula::particles")]
+    pub particles: usize,
+    #[serde(default = "crate::reverse_sde::diffusion_steps")]
+    pub steps: usize,
+    #[serde(default = "crate::reverse_sde::t_end")]
+    pub t_end: f64,
+    #[serde(default = "snr")]
+    pub snr: f64,
+    #[serde(default = "one")]
+    pub corrector_steps: usize,
+}
+
+fn snr() -> f64 {
+    0.16
+}
+fn one() -> usize {
+    1
+}
+
+impl Sampler for PcConfig {
+    fn particles(&self) -> usize {
+        self.particles
+    }
+    fn check(&self, cx: &Check) -> Result<()> {
+        cx.model("model", &self.model, FieldKind::Score)?;
+        cx.at_least_one("steps", self.steps)?;
+        cx.t_end("t_end", self.t_end)?;
+        cx.positive("snr", self.snr)
+    }
+    fn quick(&mut self, q: &Quick) -> Option<usize> {
+        Quick::cap(&mut self.particles, q.particles);
+        Quick::cap(&mut self.steps, q.steps);
+        Some(self.steps)
+    }
+    fn run(&self, cx: &Ctx, drv: &mut Driver) -> Result<SampleOut> {
+        let m = cx.score_model(&self.model)?;
+        let x1 = cx.initial(
+            &InitConfig::Default,
+            self.particles,
+            Start::Normal(m.path.prior_std()),
+        )?;
+        let grid = Grid {
+            steps: self.steps,
+            t_start: None,
+            t_end: self.t_end,
+        };
+        PredictorCorrector {
+            grid,
+            snr: self.snr,
+            corrector_steps: self.corrector_steps,
+        }
+        .run(&*m.path, &*m.field, &x1, drv)
     }
 }

@@ -2,11 +2,15 @@
 //! dx = [f(t) x − g²(t) s(x, t)] dt + g(t) dW̄, integrated from t_start (prior) down to t_end = T_ε.
 //! On a uniform grid this is also Song et al.'s "reverse diffusion" predictor.
 
-use crate::trajectory::{Guard, Recorder};
+use crate::driver::Driver;
+use crate::init::{InitConfig, Start};
+use crate::sampler::{Check, Ctx, Quick, Sampler};
 use crate::{Error, Result, SampleOut};
+use pf_core::field::FieldKind;
 use pf_core::field::ScoreField;
 use pf_core::path::GaussianPath;
 use pf_core::sde::{diffusion, reverse_sde_drift};
+use serde::{Deserialize, Serialize};
 use tch::Tensor;
 
 /// Uniform time grid settings shared by the diffusion samplers.
@@ -67,9 +71,6 @@ pub fn predictor_step(
 #[derive(Clone, Debug, Default)]
 pub struct ReverseSde {
     pub grid: Grid,
-    pub record: Option<usize>,
-    pub record_particles: Option<usize>,
-    pub guard: Guard,
 }
 
 impl ReverseSde {
@@ -79,34 +80,77 @@ impl ReverseSde {
         path: &dyn GaussianPath,
         score: &dyn ScoreField,
         x_init: &Tensor,
+        drv: &mut Driver,
     ) -> Result<SampleOut> {
         let (t0, h) = self.grid.resolve(path)?;
         let mut x = x_init.shallow_clone();
         let mut tb = Tensor::zeros([1, 1], (x.kind(), x.device()));
-        let mut rec = Recorder::new(self.record, self.record_particles);
-        rec.offer(0, t0, &x, false);
+        drv.begin(
+            "reverse-sde",
+            "use more steps or a larger t_end (T_ε)",
+            self.grid.steps,
+            Some(t0),
+            &x,
+        );
         tch::no_grad(|| -> Result<()> {
             for k in 0..self.grid.steps {
                 let t = t0 - k as f64 * h;
                 x = predictor_step(path, score, &x, &mut tb, t, h);
-                let last = k + 1 == self.grid.steps;
-                rec.offer(k + 1, t - h, &x, last);
-                self.guard.check(
-                    &x,
-                    "reverse-sde",
-                    k + 1,
-                    t - h,
-                    "use more steps or a larger t_end (T_ε)",
-                    last,
-                )?;
+                drv.step(k + 1, Some(t - h), &x)?;
             }
             Ok(())
         })?;
-        Ok(SampleOut {
-            x,
-            trajectory: rec.finish(),
-            nfe: self.grid.steps,
-            acceptance: None,
-        })
+        Ok(SampleOut::new(x, drv.trajectory(), self.grid.steps))
+    }
+}
+
+/// `method = "reverse-sde"`: Euler–Maruyama on the reverse SDE of a score model's path, from
+/// its prior N(0, σ(1)² I) at t = 1 to `t_end`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReverseSdeConfig {
+    pub model: String,
+    #[serde(default = "crate::ula::particles")]
+    pub particles: usize,
+    #[serde(default = "diffusion_steps")]
+    pub steps: usize,
+    #[serde(default = "t_end")]
+    pub t_end: f64,
+}
+
+pub(crate) fn diffusion_steps() -> usize {
+    1000
+}
+pub(crate) fn t_end() -> f64 {
+    1e-3
+}
+
+impl Sampler for ReverseSdeConfig {
+    fn particles(&self) -> usize {
+        self.particles
+    }
+    fn check(&self, cx: &Check) -> Result<()> {
+        cx.model("model", &self.model, FieldKind::Score)?;
+        cx.at_least_one("steps", self.steps)?;
+        cx.t_end("t_end", self.t_end)
+    }
+    fn quick(&mut self, q: &Quick) -> Option<usize> {
+        Quick::cap(&mut self.particles, q.particles);
+        Quick::cap(&mut self.steps, q.steps);
+        Some(self.steps)
+    }
+    fn run(&self, cx: &Ctx, drv: &mut Driver) -> Result<SampleOut> {
+        let m = cx.score_model(&self.model)?;
+        let x1 = cx.initial(
+            &InitConfig::Default,
+            self.particles,
+            Start::Normal(m.path.prior_std()),
+        )?;
+        let grid = Grid {
+            steps: self.steps,
+            t_start: None,
+            t_end: self.t_end,
+        };
+        ReverseSde { grid }.run(&*m.path, &*m.field, &x1, drv)
     }
 }

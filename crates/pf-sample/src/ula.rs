@@ -12,14 +12,16 @@
 //! particles in one pass with no temporaries. Elsewhere (CUDA, float64, autograd or network
 //! scores) each step is `normal_`/stream fill, the score, and two in-place `addcmul_`.
 
-use crate::init::Init;
-use crate::trajectory::{Guard, Recorder};
+use crate::driver::Driver;
+use crate::init::{InitConfig, Start};
+use crate::sampler::{Check, Ctx, Quick, Sampler};
 use crate::{Error, Result, SampleOut};
-use pf_core::field::ScoreField;
+use pf_core::field::{AutogradScore, ScoreField, TargetScore};
 use pf_core::rng::GaussianStream;
+use serde::{Deserialize, Serialize};
 use tch::{Device, Kind, Tensor};
 
-/// ULA settings.
+/// ULA's update rule.
 #[derive(Clone, Debug)]
 pub struct Ula {
     pub steps: usize,
@@ -27,9 +29,6 @@ pub struct Ula {
     pub eta: Vec<f64>,
     /// Seed 001's separate noise scale τ (None: τ = η, i.e. ULA).
     pub noise_scale: Option<Vec<f64>>,
-    pub record: Option<usize>,
-    pub record_particles: Option<usize>,
-    pub guard: Guard,
 }
 
 impl Default for Ula {
@@ -38,14 +37,12 @@ impl Default for Ula {
             steps: 1000,
             eta: vec![1e-2],
             noise_scale: None,
-            record: None,
-            record_particles: None,
-            guard: Guard::default(),
         }
     }
 }
 
-pub(crate) fn per_dim(key: &str, v: &[f64], dim: usize, device: Device) -> Result<Tensor> {
+/// A per-dimension coefficient (1 or `dim` values, each finite and > 0) as a [len] tensor.
+pub fn per_dim(key: &str, v: &[f64], dim: usize, device: Device) -> Result<Tensor> {
     if v.len() != 1 && v.len() != dim {
         return Err(Error::invalid(
             key,
@@ -64,20 +61,13 @@ pub(crate) fn per_dim(key: &str, v: &[f64], dim: usize, device: Device) -> Resul
 }
 
 impl Ula {
-    /// Runs ULA on `n` particles of dimension `dim` started from `init`, driven by `score`
-    /// (evaluated at t = 0; any [`ScoreField`] works, e.g. a target's analytic score or
-    /// autograd of a log-density).
-    pub fn run(
-        &self,
-        score: &dyn ScoreField,
-        init: &Init,
-        n: usize,
-        dim: usize,
-        device: Device,
-    ) -> Result<SampleOut> {
+    /// Runs ULA from the particles `x` [N, D], driven by `score` (evaluated at t = 0; any
+    /// [`ScoreField`] works, e.g. a target's analytic score or autograd of a log-density).
+    pub fn run(&self, score: &dyn ScoreField, x: Tensor, drv: &mut Driver) -> Result<SampleOut> {
         if self.steps == 0 {
             return Err(Error::invalid("steps", 0, "must be ≥ 1"));
         }
+        let (dim, device) = (x.size()[1] as usize, x.device());
         let eta = per_dim("eta", &self.eta, dim, device)?;
         let tau = per_dim(
             "noise_scale",
@@ -89,13 +79,12 @@ impl Ula {
         // the same coefficients as f32 slices for fused steps (1 or D values each)
         let eta32: Vec<f32> = self.eta.iter().map(|&e| e as f32).collect();
         let std32 = Vec::<f32>::try_from(&noise_std.to_device(Device::Cpu))?;
-        let mut x = init.draw(n, dim, device)?;
+        let mut x = x.to_kind(Kind::Float);
         let t0 = Tensor::zeros([1, 1], (Kind::Float, device));
         let mut xi = x.empty_like();
         let mut fast_noise = (xi.device() == Device::Cpu && xi.kind() == Kind::Float)
             .then(GaussianStream::from_torch);
-        let mut rec = Recorder::new(self.record, self.record_particles);
-        rec.offer(0, 0.0, &x, false);
+        drv.begin("ula", "lower eta (the step size)", self.steps, None, &x);
         tch::no_grad(|| -> Result<()> {
             for k in 1..=self.steps {
                 if !fast_noise.as_mut().is_some_and(|g| g.fill_tensor(&mut xi)) {
@@ -106,23 +95,100 @@ impl Ula {
                     let _ = x.addcmul_(&s, &eta);
                     let _ = x.addcmul_(&xi, &noise_std);
                 }
-                rec.offer(k, 0.0, &x, k == self.steps);
-                self.guard.check(
-                    &x,
-                    "ula",
-                    k,
-                    None,
-                    "lower eta (the step size)",
-                    k == self.steps,
-                )?;
+                drv.step(k, None, &x)?;
             }
             Ok(())
         })?;
-        Ok(SampleOut {
-            x,
-            trajectory: rec.finish(),
-            nfe: self.steps,
-            acceptance: None,
-        })
+        Ok(SampleOut::new(x, drv.trajectory(), self.steps))
+    }
+}
+
+/// Where a Langevin sampler's score comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ScoreSource {
+    /// The target's closed-form score (autograd of its log-density where it has none).
+    Target,
+    /// Autograd of the target's log-density (seed 003).
+    Autograd,
+}
+
+/// `method = "ula"`: unadjusted Langevin on the target, x ← x + η ⊙ s + √(2τ) ⊙ ξ (τ = η unless
+/// `noise_scale`), from N(0, I) unless `init` says otherwise.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UlaConfig {
+    #[serde(default = "particles")]
+    pub particles: usize,
+    #[serde(default = "steps")]
+    pub steps: usize,
+    #[serde(default = "eta")]
+    pub eta: Vec<f64>,
+    #[serde(default)]
+    pub noise_scale: Option<Vec<f64>>,
+    #[serde(default = "score_target")]
+    pub score: ScoreSource,
+    #[serde(default)]
+    pub init: InitConfig,
+}
+
+pub(crate) fn particles() -> usize {
+    10_000
+}
+pub(crate) fn steps() -> usize {
+    1500
+}
+pub(crate) fn eta() -> Vec<f64> {
+    vec![1e-3]
+}
+fn score_target() -> ScoreSource {
+    ScoreSource::Target
+}
+
+impl Sampler for UlaConfig {
+    fn particles(&self) -> usize {
+        self.particles
+    }
+    fn check(&self, cx: &Check) -> Result<()> {
+        cx.log_density()?;
+        cx.at_least_one("steps", self.steps)?;
+        cx.per_dim("eta", &self.eta)?;
+        if let Some(ns) = &self.noise_scale {
+            cx.per_dim("noise_scale", ns)?;
+        }
+        cx.init("init", &self.init)
+    }
+    fn quick(&mut self, q: &Quick) -> Option<usize> {
+        Quick::cap(&mut self.particles, q.particles);
+        Quick::cap(&mut self.steps, q.steps);
+        Some(self.steps)
+    }
+    fn run(&self, cx: &Ctx, drv: &mut Driver) -> Result<SampleOut> {
+        let x0 = cx.initial(&self.init, self.particles, Start::Normal(1.0))?;
+        let ula = Ula {
+            steps: self.steps,
+            eta: self.eta.clone(),
+            noise_scale: self.noise_scale.clone(),
+        };
+        let target = cx.target;
+        let unsupported = |what: &str| pf_core::Error::Unsupported {
+            name: target.name(),
+            what: what.into(),
+        };
+        match self.score {
+            ScoreSource::Target => {
+                let _ = target.score(&x0.narrow(0, 0, 1)).ok_or_else(|| {
+                    unsupported("a score (use score = \"autograd\" or another sampler)")
+                })?;
+                ula.run(&TargetScore(target), x0, drv)
+            }
+            ScoreSource::Autograd => {
+                let _ = target
+                    .log_prob(&x0.narrow(0, 0, 1))
+                    .ok_or_else(|| unsupported("a log-density to differentiate"))?;
+                let lp = |x: &Tensor| target.log_prob(x).expect("checked");
+                ula.run(&AutogradScore(lp), x0, drv)
+            }
+        }
     }
 }

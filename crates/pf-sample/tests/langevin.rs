@@ -5,6 +5,7 @@ use pf_core::target::{GaussianMixture, Target};
 use pf_sample::init::Init;
 use pf_sample::mala::Mala;
 use pf_sample::ula::Ula;
+use pf_sample::Driver;
 use tch::{Device, Kind, Tensor};
 
 fn std_normal_1d() -> GaussianMixture {
@@ -28,7 +29,11 @@ fn ula_stationary_variance_on_standard_normal() {
         ..Ula::default()
     };
     let out = ula
-        .run(&TargetScore(&t), &Init::StdNormal, n, 1, Device::Cpu)
+        .run(
+            &TargetScore(&t),
+            Init::StdNormal.draw(n, 1, Device::Cpu).unwrap(),
+            &mut Driver::default(),
+        )
         .unwrap();
     let v = var(&out.x);
     let want = 1.0 / (1.0 - 0.05);
@@ -53,7 +58,11 @@ fn tempered_noise_scale_changes_the_law() {
         ..Ula::default()
     };
     let out = ula
-        .run(&TargetScore(&t), &Init::StdNormal, 100_000, 1, Device::Cpu)
+        .run(
+            &TargetScore(&t),
+            Init::StdNormal.draw(100_000, 1, Device::Cpu).unwrap(),
+            &mut Driver::default(),
+        )
         .unwrap();
     let want = 2.0 * tau / (1.0 - (1.0 - h) * (1.0 - h));
     let v = var(&out.x);
@@ -75,7 +84,11 @@ fn per_dimension_eta_and_autograd_score() {
         ..Ula::default()
     };
     let a = ula
-        .run(&TargetScore(&g), &Init::StdNormal, 100_000, 2, Device::Cpu)
+        .run(
+            &TargetScore(&g),
+            Init::StdNormal.draw(100_000, 2, Device::Cpu).unwrap(),
+            &mut Driver::default(),
+        )
         .unwrap();
     // the autograd score equals the analytic one (so the chains agree step for step)
     let x = Tensor::randn([1000, 2], (Kind::Float, Device::Cpu)) * 2.0;
@@ -108,12 +121,16 @@ fn mala_is_exact_on_standard_normal() {
         eta: vec![0.1],
         ..Mala::default()
     }
-    .run(&t, &Init::StdNormal, n, Device::Cpu)
+    .run(
+        &t,
+        Init::StdNormal.draw(n, 1, Device::Cpu).unwrap(),
+        &mut Driver::default(),
+    )
     .unwrap();
     let v = var(&out.x);
     let se = (2.0 / n as f64).sqrt();
     assert!((v - 1.0).abs() < 4.0 * se, "MALA variance {v}");
-    let acc = out.acceptance.unwrap();
+    let acc = out.diagnostics["acceptance"];
     // for a Gaussian target and h = 0.1 rejections are rare (measured ≈ 0.99)
     assert!(acc > 0.97 && acc < 1.0, "acceptance {acc}");
 }

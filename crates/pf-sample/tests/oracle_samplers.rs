@@ -9,6 +9,7 @@ use pf_sample::ddpm::{Ddpm, DdpmMethod};
 use pf_sample::ode::{OdeMethod, OdeSampler};
 use pf_sample::pc::PredictorCorrector;
 use pf_sample::reverse_sde::{Grid, ReverseSde};
+use pf_sample::Driver;
 use tch::{Device, Kind, Tensor};
 
 const N: usize = 2000;
@@ -109,7 +110,7 @@ fn pf_ode_dopri5_and_rk4() {
         },
         ..OdeSampler::default()
     };
-    let out = dp.pf_ode(&o.path, &o, &x1).unwrap();
+    let out = dp.pf_ode(&o.path, &o, &x1, &mut Driver::default()).unwrap();
     println!("dopri5 nfe {}", out.nfe);
     check_modes("pf-ode dopri5", &o.gmm, &out.x, floor);
     let rk = OdeSampler {
@@ -120,13 +121,21 @@ fn pf_ode_dopri5_and_rk4() {
     check_modes(
         "pf-ode rk4 (100 steps)",
         &o.gmm,
-        &rk.pf_ode(&o.path, &o, &x1).unwrap().x,
+        &rk.pf_ode(&o.path, &o, &x1, &mut Driver::default())
+            .unwrap()
+            .x,
         floor,
     );
     // the same ODE run twice from the same start is deterministic
-    let again = rk.pf_ode(&o.path, &o, &x1).unwrap().x;
+    let again = rk
+        .pf_ode(&o.path, &o, &x1, &mut Driver::default())
+        .unwrap()
+        .x;
     assert_eq!(
-        (rk.pf_ode(&o.path, &o, &x1).unwrap().x - again)
+        (rk.pf_ode(&o.path, &o, &x1, &mut Driver::default())
+            .unwrap()
+            .x
+            - again)
             .abs()
             .max()
             .double_value(&[]),
@@ -150,14 +159,18 @@ fn pf_ode_on_ve_and_sub_vp() {
     check_modes(
         "pf-ode ve",
         &g,
-        &s.pf_ode(&ve.path, &ve, &prior(&ve.path)).unwrap().x,
+        &s.pf_ode(&ve.path, &ve, &prior(&ve.path), &mut Driver::default())
+            .unwrap()
+            .x,
         floor,
     );
     let svp = GmmOracle::new(eight(), SubVp::default());
     check_modes(
         "pf-ode sub-vp",
         &g,
-        &s.pf_ode(&svp.path, &svp, &prior(&svp.path)).unwrap().x,
+        &s.pf_ode(&svp.path, &svp, &prior(&svp.path), &mut Driver::default())
+            .unwrap()
+            .x,
         floor,
     );
 }
@@ -177,7 +190,9 @@ fn reverse_sde_and_predictor_corrector() {
     check_modes(
         "reverse sde (1000 steps)",
         &o.gmm,
-        &sde.run(&o.path, &o, &prior(&o.path)).unwrap().x,
+        &sde.run(&o.path, &o, &prior(&o.path), &mut Driver::default())
+            .unwrap()
+            .x,
         floor,
     );
     let pc = PredictorCorrector {
@@ -187,7 +202,9 @@ fn reverse_sde_and_predictor_corrector() {
         },
         ..PredictorCorrector::default()
     };
-    let out = pc.run(&o.path, &o, &prior(&o.path)).unwrap();
+    let out = pc
+        .run(&o.path, &o, &prior(&o.path), &mut Driver::default())
+        .unwrap();
     assert_eq!(out.nfe, 1000);
     check_modes("predictor-corrector (500 × (1+1))", &o.gmm, &out.x, floor);
 }
@@ -205,14 +222,16 @@ fn ddpm_ancestral_and_ddim_with_exact_noise() {
         g.score_at(x, &Tensor::from(a), &Tensor::from(s)) * -s
     };
     let x1 = Tensor::randn([N as i64, 2], (Kind::Float, Device::Cpu));
-    let anc = Ddpm::default().run(&sched, &eps, &x1).unwrap();
+    let anc = Ddpm::default()
+        .run(&sched, &eps, &x1, &mut Driver::default())
+        .unwrap();
     assert_eq!(anc.nfe, 1000);
     check_modes("ddpm ancestral", &g, &anc.x, floor);
     let ddim = Ddpm {
         method: DdpmMethod::Ddim { steps: 250 },
         ..Ddpm::default()
     }
-    .run(&sched, &eps, &x1)
+    .run(&sched, &eps, &x1, &mut Driver::default())
     .unwrap();
     assert_eq!(ddim.nfe, 250);
     // (at 100 steps DDIM's discretisation shows: −4 % within-mode variance, measured at N = 20 000)
@@ -228,16 +247,22 @@ fn trajectory_stride() {
     let s = OdeSampler {
         method: OdeMethod::Euler,
         steps: 25,
-        record: Some(10),
-        record_particles: Some(100),
         ..OdeSampler::default()
     };
-    let tr = s.pf_ode(&o.path, &o, &x1).unwrap().trajectory.unwrap();
+    let mut drv = Driver::new(Some(10), Some(100));
+    let tr = s
+        .pf_ode(&o.path, &o, &x1, &mut drv)
+        .unwrap()
+        .trajectory
+        .unwrap();
     assert_eq!(tr.steps, vec![0, 10, 20, 25]);
     assert_eq!(tr.frames[0].size(), [100, 2]);
     assert!((tr.times[0] - 1.0).abs() < 1e-12 && (tr.times[3] - 1e-3).abs() < 1e-12);
-    let off = OdeSampler { record: None, ..s };
-    assert!(off.pf_ode(&o.path, &o, &x1).unwrap().trajectory.is_none());
+    assert!(s
+        .pf_ode(&o.path, &o, &x1, &mut Driver::default())
+        .unwrap()
+        .trajectory
+        .is_none());
 }
 
 /// Seed 004's linear path from an arbitrary source: 8 Gaussians at t = 1 flow to a 3-component
@@ -266,7 +291,7 @@ fn linear_path_from_eight_gaussians() {
     check(
         "linear path, 8 gaussians → mixture (rk4)",
         o.data(),
-        &s.flow(&o, &x1).unwrap().x,
+        &s.flow(&o, &x1, &mut Driver::default()).unwrap().x,
         floor,
     );
     let sde = PathSde {
@@ -279,7 +304,7 @@ fn linear_path_from_eight_gaussians() {
     check(
         "linear path, Langevin-corrected SDE σ = 0.5",
         o.data(),
-        &sde.run(&o, &o, &x1).unwrap().x,
+        &sde.run(&o, &o, &x1, &mut Driver::default()).unwrap().x,
         floor,
     );
 }

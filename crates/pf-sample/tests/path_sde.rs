@@ -5,6 +5,7 @@ use pf_core::oracle::GmmOracle;
 use pf_core::path::CondPath;
 use pf_core::target::GaussianMixture;
 use pf_sample::path_sde::PathSde;
+use pf_sample::Driver;
 use tch::{Device, Kind, Tensor};
 
 /// With zero drift one step adds σ√h ξ: variance σ²h and kurtosis 3 (Gaussian). Drawing the
@@ -25,7 +26,9 @@ fn one_gaussian_draw_per_step() {
     };
     let n = 400_000;
     let x0 = Tensor::zeros([n, 1], (Kind::Double, Device::Cpu));
-    let out = sde.run(&zero_v, &zero_s, &x0).unwrap();
+    let out = sde
+        .run(&zero_v, &zero_s, &x0, &mut Driver::default())
+        .unwrap();
     let x = out.x.to_kind(Kind::Double);
     let v = x.var(true).double_value(&[]);
     let want = sigma * sigma; // steps · σ² h = σ² (t_start − t_end)
@@ -56,7 +59,7 @@ fn marginals_are_preserved_for_any_sigma() {
             ..PathSde::default()
         };
         let x1 = Tensor::randn([40_000, 2], (Kind::Float, Device::Cpu));
-        let out = sde.run(&o, &o, &x1).unwrap();
+        let out = sde.run(&o, &o, &x1, &mut Driver::default()).unwrap();
         let m = out.x.mean_dim(0, false, Kind::Double);
         let s = out.x.to_kind(Kind::Double).std_dim(0, true, false);
         let t = 1e-3f64;

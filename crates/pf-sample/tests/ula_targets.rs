@@ -5,6 +5,7 @@ use pf_core::metrics::{energy_distance, neck_stats};
 use pf_core::target::{Funnel, NealFunnel, Ring, Target};
 use pf_sample::init::Init;
 use pf_sample::ula::Ula;
+use pf_sample::Driver;
 use tch::Device;
 
 const N: usize = 4000;
@@ -17,7 +18,11 @@ fn floor(t: &dyn Target) -> f64 {
 
 fn measure(name: &str, t: &dyn Target, ula: &Ula, init: &Init) -> (f64, f64) {
     let out = ula
-        .run(&TargetScore(t), init, N, t.dim(), Device::Cpu)
+        .run(
+            &TargetScore(t),
+            init.draw(N, t.dim(), Device::Cpu).unwrap(),
+            &mut Driver::default(),
+        )
         .unwrap();
     let ed = energy_distance(&out.x, &t.sample(N, Device::Cpu));
     let fl = floor(t);
@@ -77,7 +82,11 @@ fn ula_funnels() {
         ..Ula::default()
     };
     let out = ula
-        .run(&TargetScore(&nf), &Init::StdNormal, N, 2, Device::Cpu)
+        .run(
+            &TargetScore(&nf),
+            Init::StdNormal.draw(N, 2, Device::Cpu).unwrap(),
+            &mut Driver::default(),
+        )
         .unwrap();
     let ed = energy_distance(&out.x, &nf.sample(N, Device::Cpu));
     let neck = neck_stats(&out.x, &nf.neck().unwrap());

@@ -56,3 +56,31 @@ impl Csm {
         }
     }
 }
+
+/// `kind = "csm"`: conditional score matching on the model's path, t ~ U(`t_eps`, 1].
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CsmConfig {
+    #[serde(default = "crate::flow_matching::cond_t_eps")]
+    pub t_eps: f64,
+}
+
+impl crate::objective::Objective for CsmConfig {
+    fn check(&self, key: &str, param: Param, _dim: usize) -> Result<()> {
+        crate::objective::t_eps_in_unit(key, self.t_eps)?;
+        crate::objective::want_param(key, param, &[Param::Score], "csm", "score")
+    }
+    fn build(
+        &self,
+        path: Arc<dyn GaussianPath>,
+        _device: tch::Device,
+    ) -> Result<Box<dyn crate::objective::BatchLoss>> {
+        Ok(Box::new(Csm::new(path, self.t_eps)?))
+    }
+}
+
+impl crate::objective::BatchLoss for Csm {
+    fn loss(&self, model: &Predictor, x0: &Tensor) -> Loss {
+        Csm::loss(self, model, x0)
+    }
+}

@@ -104,3 +104,64 @@ impl DdpmLoss {
         }
     }
 }
+
+/// `kind = "ddpm"`: the discrete DDPM ε-MSE with T `steps`, β linear from `beta_1` to `beta_t`.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DdpmConfig {
+    #[serde(default = "ddpm_steps")]
+    pub steps: usize,
+    #[serde(default = "ddpm_beta_1")]
+    pub beta_1: f64,
+    #[serde(default = "ddpm_beta_t")]
+    pub beta_t: f64,
+}
+
+fn ddpm_steps() -> usize {
+    1000
+}
+fn ddpm_beta_1() -> f64 {
+    1e-4
+}
+fn ddpm_beta_t() -> f64 {
+    0.02
+}
+
+impl crate::objective::Objective for DdpmConfig {
+    fn check(&self, key: &str, param: Param, _dim: usize) -> crate::Result<()> {
+        let other = |m: String| Err(crate::Error::Other(m));
+        if self.steps == 0 {
+            return other(format!("invalid {key}.loss.steps = 0: must be ≥ 1"));
+        }
+        let (b1, bt) = (self.beta_1, self.beta_t);
+        if !(b1 > 0.0 && b1 < bt && bt < 1.0) {
+            return other(format!(
+                "invalid {key}.loss.beta_1/beta_t = {b1}/{bt}: need 0 < beta_1 < beta_t < 1"
+            ));
+        }
+        crate::objective::want_param(key, param, &[Param::Eps], "ddpm", "eps")
+    }
+    fn on_gaussian_path(&self) -> bool {
+        false
+    }
+    fn ddpm_steps(&self) -> Option<usize> {
+        Some(self.steps)
+    }
+    fn build(
+        &self,
+        _path: std::sync::Arc<dyn pf_core::path::GaussianPath>,
+        _device: Device,
+    ) -> crate::Result<Box<dyn crate::objective::BatchLoss>> {
+        let sched = DdpmSchedule::linear(self.steps, self.beta_1, self.beta_t);
+        Ok(Box::new(DdpmLoss::new(sched)))
+    }
+}
+
+impl crate::objective::BatchLoss for DdpmLoss {
+    fn loss(&self, model: &Predictor, x0: &Tensor) -> Loss {
+        DdpmLoss::loss(self, model, x0)
+    }
+    fn ddpm(&self) -> Option<&DdpmSchedule> {
+        Some(&self.schedule)
+    }
+}

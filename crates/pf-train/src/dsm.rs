@@ -185,3 +185,47 @@ impl Dsm {
         }
     }
 }
+
+impl crate::objective::Objective for DsmConfig {
+    fn check(&self, key: &str, param: Param, _dim: usize) -> Result<()> {
+        self.validate().map_err(|e| rekey(e, key))?;
+        if !(self.t_eps > 0.0 && self.t_eps < 1.0) {
+            return Err(Error::Other(format!(
+                "invalid {key}.loss.t_eps = {}: need 0 < T_ε < 1",
+                self.t_eps
+            )));
+        }
+        crate::objective::want_param(
+            key,
+            param,
+            &[Param::Eps, Param::Score, Param::X0],
+            "dsm",
+            "eps, score or x0",
+        )
+    }
+    fn build(
+        &self,
+        path: Arc<dyn GaussianPath>,
+        _device: tch::Device,
+    ) -> Result<Box<dyn crate::objective::BatchLoss>> {
+        Ok(Box::new(Dsm::new(path, self.clone())?))
+    }
+}
+
+impl crate::objective::BatchLoss for Dsm {
+    fn loss(&self, model: &Predictor, x0: &Tensor) -> Loss {
+        Dsm::loss(self, model, x0)
+    }
+}
+
+/// `invalid loss.…` from a config's own check, re-rooted under the model's key.
+pub(crate) fn rekey(e: Error, key: &str) -> Error {
+    match e {
+        Error::Config { key: k, value, msg } => Error::Config {
+            key: format!("{key}.{k}"),
+            value,
+            msg,
+        },
+        e => e,
+    }
+}

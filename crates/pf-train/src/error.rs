@@ -34,6 +34,9 @@ pub enum Error {
     /// A file that could not be read or written.
     #[error("{}: {msg}", path.display())]
     File { path: PathBuf, msg: String },
+    /// A config error already worded in full (`invalid model[0].param = "x0": …`).
+    #[error("{0}")]
+    Other(String),
     #[error(transparent)]
     Nets(#[from] pf_nets::Error),
     #[error(transparent)]

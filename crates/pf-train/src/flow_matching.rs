@@ -103,3 +103,96 @@ impl LinearFlowMatching {
         }
     }
 }
+
+pub(crate) fn cond_t_eps() -> f64 {
+    1e-3
+}
+
+/// `kind = "fm"`: conditional flow matching on the model's Gaussian path, t ~ U(`t_eps`, 1].
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FmConfig {
+    #[serde(default = "cond_t_eps")]
+    pub t_eps: f64,
+}
+
+impl crate::objective::Objective for FmConfig {
+    fn check(&self, key: &str, param: Param, _dim: usize) -> Result<()> {
+        crate::objective::t_eps_in_unit(key, self.t_eps)?;
+        crate::objective::want_param(key, param, &[Param::Velocity], "fm", "velocity")
+    }
+    fn build(
+        &self,
+        path: Arc<dyn GaussianPath>,
+        _device: tch::Device,
+    ) -> Result<Box<dyn crate::objective::BatchLoss>> {
+        Ok(Box::new(FlowMatching::new(path, self.t_eps)?))
+    }
+}
+
+impl crate::objective::BatchLoss for FlowMatching {
+    fn loss(&self, model: &Predictor, x0: &Tensor) -> Loss {
+        FlowMatching::loss(self, model, x0)
+    }
+}
+
+/// `kind = "fm-linear"`: flow matching on the linear path from `source` (any target) to the
+/// data; the net predicts the velocity itself.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FmLinearConfig {
+    pub source: pf_core::target::TargetConfig,
+}
+
+impl crate::objective::Objective for FmLinearConfig {
+    fn check(&self, key: &str, param: Param, dim: usize) -> Result<()> {
+        let at = format!("{key}.loss.source");
+        self.source.validate().map_err(|e| {
+            let msg = e.to_string();
+            Error::Other(match msg.strip_prefix("invalid ") {
+                Some(rest) => format!(
+                    "invalid {at}.{}",
+                    rest.strip_prefix("target.").unwrap_or(rest)
+                ),
+                None => format!("{at}: {msg}"),
+            })
+        })?;
+        let d = self.source.build()?.dim();
+        if d != dim {
+            return Err(Error::Other(format!(
+                "invalid {at}: dimension {d} ≠ target dimension {dim}"
+            )));
+        }
+        crate::objective::want_param(key, param, &[Param::Velocity], "fm-linear", "velocity")
+    }
+    fn on_gaussian_path(&self) -> bool {
+        false
+    }
+    fn build(
+        &self,
+        _path: Arc<dyn GaussianPath>,
+        device: tch::Device,
+    ) -> Result<Box<dyn crate::objective::BatchLoss>> {
+        Ok(Box::new(LinearFromSource {
+            source: self.source.build()?,
+            device,
+        }))
+    }
+}
+
+/// [`LinearFlowMatching`] with its source distribution: each batch pairs the data with as many
+/// fresh source samples.
+pub struct LinearFromSource {
+    pub source: Box<dyn pf_core::target::Target>,
+    pub device: tch::Device,
+}
+
+impl crate::objective::BatchLoss for LinearFromSource {
+    fn loss(&self, model: &Predictor, x0: &Tensor) -> Loss {
+        let src = self.source.sample(x0.size()[0] as usize, self.device);
+        LinearFlowMatching.loss(model, x0, &src)
+    }
+    fn source(&self) -> Option<&dyn pf_core::target::Target> {
+        Some(&*self.source)
+    }
+}

@@ -46,6 +46,7 @@ pub mod ema;
 pub mod error;
 pub mod flow_matching;
 pub mod lr_schedule;
+pub mod objective;
 pub mod predictor;
 pub mod seed;
 pub mod time_sampling;
@@ -54,6 +55,7 @@ pub mod weighting;
 
 pub use config::TrainConfig;
 pub use error::{Error, Result};
+pub use objective::{BatchLoss, Objective, ObjectiveSpec};
 pub use predictor::{Loss, Predictor};
 pub use trainer::{LogRow, TrainReport, Trainer};
 pub use weighting::Weighting;

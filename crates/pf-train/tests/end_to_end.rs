@@ -18,6 +18,7 @@ use pf_core::target::{GaussianMixture, Target};
 use pf_nets::{NetConfig, NetScore, NetVelocity, ScoreMlpConfig, VectorMlpConfig};
 use pf_sample::likelihood::{Likelihood, Prior};
 use pf_sample::ode::{OdeMethod, OdeSampler};
+use pf_sample::Driver;
 use pf_train::csm::Csm;
 use pf_train::dsm::{Dsm, DsmConfig, DsmTarget};
 use pf_train::flow_matching::FlowMatching;
@@ -155,7 +156,7 @@ fn flow_matching_on_eight_gaussians_reaches_small_energy_distance() {
         ..Default::default()
     };
     let field = NetVelocity::new(&*net, Param::Velocity, path.clone());
-    let x = sampler.flow(&field, &x1).unwrap().x;
+    let x = sampler.flow(&field, &x1, &mut Driver::default()).unwrap().x;
     tch::manual_seed(6);
     let ed = energy_distance(&x, &target.sample(n, Device::Cpu));
     let (floor, gauss) = ed_references(&target, n);
@@ -209,7 +210,10 @@ fn csm_on_eight_gaussians_reaches_small_energy_distance() {
         ..Default::default()
     };
     let field = NetScore::new(&*net, Param::Score, path.clone());
-    let x = sampler.pf_ode(&*path, &field, &x1).unwrap().x;
+    let x = sampler
+        .pf_ode(&*path, &field, &x1, &mut Driver::default())
+        .unwrap()
+        .x;
     tch::manual_seed(6);
     let ed = energy_distance(&x, &target.sample(n, Device::Cpu));
     let (floor, gauss) = ed_references(&target, n);

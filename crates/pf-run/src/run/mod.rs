@@ -12,17 +12,18 @@
 pub mod models;
 pub mod outputs;
 pub mod plots;
-pub mod samplers;
 
-use crate::config::{LikelihoodPoints, RunConfig};
+use crate::config::{LikelihoodPoints, RunConfig, SamplerSpec};
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use models::Trained;
+use models::{Trained, TrainedSet};
+use pf_core::field::FieldKind;
 use pf_core::metrics::{kl_estimate, report, MetricReport};
 use pf_core::target::Target;
 use pf_sample::likelihood::{Likelihood, Prior, Probe, Trace};
+use pf_sample::{Ctx, Driver, SampleOut};
 use serde::Serialize;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -44,7 +45,10 @@ pub struct SamplerResult {
     pub particles: usize,
     pub wall_s: f64,
     pub nfe: usize,
+    /// MALA's acceptance rate (also among `diagnostics`).
     pub acceptance: Option<f64>,
+    /// The method's own diagnostics by name.
+    pub diagnostics: BTreeMap<String, f64>,
     pub metrics: MetricReport,
     /// Files written for it.
     pub samples: String,
@@ -121,6 +125,9 @@ pub fn stage_seed(seed: u64, label: &str) -> i64 {
     (h >> 1) as i64
 }
 
+/// Frames kept per GIF frame.
+pub const RECORD_PARTICLES: usize = 4000;
+
 /// Runs `cfg` into `opts.out` (already validated).
 pub fn execute(cfg: &RunConfig, opts: &RunOpts) -> Result<RunSummary> {
     let dir = outputs::prepare_dir(&opts.out, opts.force || opts.resume)?;
@@ -130,159 +137,28 @@ pub fn execute(cfg: &RunConfig, opts: &RunOpts) -> Result<RunSummary> {
         &toml::to_string_pretty(cfg).context("serialising the resolved config")?,
     )?;
     let target = cfg.target.build()?;
-    let dim = target.dim();
 
     // the reference the metrics compare against: fresh samples with their own seed
     tch::manual_seed(stage_seed(cfg.seed, "reference"));
     let reference = target.sample(cfg.output.reference, device);
 
-    // models
-    let mut trained: HashMap<String, Trained> = HashMap::new();
-    let mut model_results = Vec::new();
-    for m in &cfg.models {
-        let mdir = if cfg.models.len() == 1 {
-            dir.clone()
-        } else {
-            dir.join("models").join(&m.name)
-        };
-        tch::manual_seed(stage_seed(cfg.seed, &format!("model/{}", m.name)));
-        tracing::info!(model = %m.name, "training");
-        let t =
-            tch::with_grad(|| models::train(m, &*target, cfg.seed, &mdir, device, opts.resume))?;
-        model_results.push(ModelResult {
-            name: m.name.clone(),
-            loss: loss_kind(&m.loss).into(),
-            steps: t.report.steps,
-            final_loss: t.report.final_loss(),
-            wall_s: t.wall_s,
-            dir: rel(&dir, &mdir),
-        });
-        trained.insert(m.name.clone(), t);
-    }
-    if cfg.output.plots && !model_results.is_empty() {
-        let series: Vec<pf_viz::Series> = cfg
-            .models
-            .iter()
-            .filter_map(|m| {
-                let t = &trained[&m.name];
-                let xs: Vec<f64> = t.report.history.iter().map(|r| r.step as f64).collect();
-                let ys: Vec<f64> = t.report.history.iter().map(|r| r.loss).collect();
-                (!xs.is_empty()).then(|| pf_viz::Series::line(m.name.clone(), xs, ys))
-            })
-            .collect();
-        if !series.is_empty() {
-            plots::losses(&dir.join("loss.png"), series)?;
-        }
-    }
-
-    // samplers
-    let canvas = (dim >= 2).then(|| {
-        plots::Canvas::new(
-            &*target,
-            &reference,
-            cfg.output.window,
-            cfg.output.plot_particles,
-        )
-    });
-    let range_1d = (dim == 1).then(|| {
-        let c = reference.select(1, 0).to_kind(Kind::Double);
-        let q = |p: f64| {
-            c.quantile_scalar(p, None, false, "linear")
-                .double_value(&[])
-        };
-        let (lo, hi) = (q(0.001), q(0.999));
-        (lo - 0.15 * (hi - lo), hi + 0.15 * (hi - lo))
-    });
+    let (trained, model_results) = train_models(cfg, &*target, &dir, opts)?;
+    let models = TrainedSet(trained);
+    let figures = Figures::new(cfg, &*target, &reference);
     let mut results = Vec::new();
-    let mut finals: Vec<(String, Tensor)> = Vec::new();
+    let mut finals: Vec<Tensor> = Vec::new();
     for (i, s) in cfg.samplers.iter().enumerate() {
-        let label = s.label();
-        let pb = stage(format!("sampler {}/{}: {label}", i + 1, cfg.samplers.len()));
-        tch::manual_seed(stage_seed(cfg.seed, &format!("sampler/{label}")));
-        let record = s.record().filter(|_| cfg.output.gif);
-        let started = Instant::now();
-        // pf-sample's errors start with the method; name the sampler when its label differs
-        let out = samplers::run(s, &*target, &trained, device, record).with_context(|| {
-            if label == s.method() {
-                format!("sampler[{i}]")
-            } else {
-                format!("sampler[{i}] {label}")
-            }
-        })?;
-        let _ = out.x.sum(Kind::Float).double_value(&[]); // wait for the device before stopping the clock
-        let wall_s = started.elapsed().as_secs_f64();
-        pb.finish_and_clear();
-        let metrics = report(&out.x, &reference, target.neck());
-        tracing::info!(sampler = %label, wall_s, energy = metrics.energy, "sampled");
-        let samples = format!("samples_{label}.npy");
-        outputs::npy(&dir.join(&samples), &out.x)?;
-        if i == 0 {
-            outputs::npy(&dir.join("samples.npy"), &out.x)?;
-        }
-        let title = format!("{label} — energy {:.2e}", metrics.energy);
-        let mut figure = None;
-        let mut gif = None;
-        if cfg.output.plots {
-            let f = format!("{label}.png");
-            if let Some(c) = &canvas {
-                c.scatter(&dir.join(&f), &out.x, title.clone())?;
-            } else if let Some(r) = range_1d {
-                plots::hist_1d(
-                    &dir.join(&f),
-                    &*target,
-                    &out.x,
-                    title.clone(),
-                    r,
-                    cfg.output.plot_particles.max(20_000),
-                )?;
-            }
-            figure = Some(f);
-            if let Some(c) = &canvas {
-                c.density(
-                    &dir.join(format!("{label}_density.png")),
-                    &out.x,
-                    format!("{label}: sample density"),
-                )?;
-                if let Some(tr) = &out.trajectory {
-                    c.trajectories(
-                        &dir.join(format!("{label}_trajectories.png")),
-                        tr,
-                        label.clone(),
-                    )?;
-                    c.strip(&dir.join(format!("{label}_strip.png")), tr, label.clone())?;
-                }
-            }
-        }
-        if let (Some(c), Some(tr)) = (&canvas, &out.trajectory) {
-            let g = format!("{label}.gif");
-            c.gif(
-                &dir.join(&g),
-                tr,
-                label.clone(),
-                cfg.output.gif_frames,
-                cfg.output.gif_delay_ms,
-            )?;
-            gif = Some(g);
-        }
-        results.push(SamplerResult {
-            label: label.clone(),
-            method: s.method().into(),
-            particles: out.x.size()[0] as usize,
-            wall_s,
-            nfe: out.nfe,
-            acceptance: out.acceptance,
-            metrics,
-            samples,
-            figure,
-            gif,
-        });
-        finals.push((label, out.x));
+        let (r, x) = run_sampler(
+            cfg, i, s, &*target, &models, &reference, &figures, &dir, device,
+        )?;
+        results.push(r);
+        finals.push(x);
     }
     if cfg.output.plots && !finals.is_empty() {
-        if let Some(c) = &canvas {
+        if let Some(c) = &figures.canvas {
             let mut panels: Vec<(String, &Tensor)> =
                 vec![("target (reference)".into(), &reference)];
-            for (r, (_, x)) in results.iter().zip(&finals) {
+            for (r, x) in results.iter().zip(&finals) {
                 panels.push((format!("{} — E {:.1e}", r.label, r.metrics.energy), x));
             }
             c.panel(
@@ -294,7 +170,7 @@ pub fn execute(cfg: &RunConfig, opts: &RunOpts) -> Result<RunSummary> {
     }
 
     let likelihood = match &cfg.likelihood {
-        Some(l) => Some(run_likelihood(l, &*target, &trained, &dir, cfg, device)?),
+        Some(l) => Some(run_likelihood(l, &*target, &models.0, &dir, cfg, device)?),
         None => None,
     };
 
@@ -317,15 +193,184 @@ pub fn execute(cfg: &RunConfig, opts: &RunOpts) -> Result<RunSummary> {
     Ok(summary)
 }
 
-fn loss_kind(l: &crate::config::LossConfig) -> &'static str {
-    use crate::config::LossConfig::*;
-    match l {
-        Dsm(_) => "dsm",
-        Ddpm { .. } => "ddpm",
-        Csm { .. } => "csm",
-        Fm { .. } => "fm",
-        FmLinear { .. } => "fm-linear",
+/// Trains every `[[model]]` (each under its own seed) and plots the losses.
+fn train_models(
+    cfg: &RunConfig,
+    target: &dyn Target,
+    dir: &Path,
+    opts: &RunOpts,
+) -> Result<(HashMap<String, Trained>, Vec<ModelResult>)> {
+    let mut trained = HashMap::new();
+    let mut results = Vec::new();
+    for m in &cfg.models {
+        let mdir = if cfg.models.len() == 1 {
+            dir.to_path_buf()
+        } else {
+            dir.join("models").join(&m.name)
+        };
+        tch::manual_seed(stage_seed(cfg.seed, &format!("model/{}", m.name)));
+        tracing::info!(model = %m.name, "training");
+        let t =
+            tch::with_grad(|| models::train(m, target, cfg.seed, &mdir, opts.device, opts.resume))?;
+        results.push(ModelResult {
+            name: m.name.clone(),
+            loss: m.loss.kind.clone(),
+            steps: t.report.steps,
+            final_loss: t.report.final_loss(),
+            wall_s: t.wall_s,
+            dir: rel(dir, &mdir),
+        });
+        trained.insert(m.name.clone(), t);
     }
+    if cfg.output.plots && !results.is_empty() {
+        let series: Vec<pf_viz::Series> = cfg
+            .models
+            .iter()
+            .filter_map(|m| {
+                let t = &trained[&m.name];
+                let xs: Vec<f64> = t.report.history.iter().map(|r| r.step as f64).collect();
+                let ys: Vec<f64> = t.report.history.iter().map(|r| r.loss).collect();
+                (!xs.is_empty()).then(|| pf_viz::Series::line(m.name.clone(), xs, ys))
+            })
+            .collect();
+        if !series.is_empty() {
+            plots::losses(&dir.join("loss.png"), series)?;
+        }
+    }
+    Ok((trained, results))
+}
+
+/// How a run draws its samples: a 2-D canvas over the target, or a 1-D histogram range.
+struct Figures {
+    canvas: Option<plots::Canvas>,
+    range_1d: Option<(f64, f64)>,
+}
+
+impl Figures {
+    fn new(cfg: &RunConfig, target: &dyn Target, reference: &Tensor) -> Self {
+        let dim = target.dim();
+        let canvas = (dim >= 2).then(|| {
+            plots::Canvas::new(
+                target,
+                reference,
+                cfg.output.window,
+                cfg.output.plot_particles,
+            )
+        });
+        let range_1d = (dim == 1).then(|| {
+            let c = reference.select(1, 0).to_kind(Kind::Double);
+            let q = |p: f64| {
+                c.quantile_scalar(p, None, false, "linear")
+                    .double_value(&[])
+            };
+            let (lo, hi) = (q(0.001), q(0.999));
+            (lo - 0.15 * (hi - lo), hi + 0.15 * (hi - lo))
+        });
+        Self { canvas, range_1d }
+    }
+}
+
+/// Runs sampler `i` under its own seed, scores it and writes its samples and figures.
+#[allow(clippy::too_many_arguments)]
+fn run_sampler(
+    cfg: &RunConfig,
+    i: usize,
+    s: &SamplerSpec,
+    target: &dyn Target,
+    models: &TrainedSet,
+    reference: &Tensor,
+    figures: &Figures,
+    dir: &Path,
+    device: Device,
+) -> Result<(SamplerResult, Tensor)> {
+    let label = s.label();
+    let pb = stage(format!("sampler {}/{}: {label}", i + 1, cfg.samplers.len()));
+    tch::manual_seed(stage_seed(cfg.seed, &format!("sampler/{label}")));
+    let mut drv = Driver::new(s.record.filter(|_| cfg.output.gif), Some(RECORD_PARTICLES));
+    let cx = Ctx {
+        target,
+        models,
+        ratio: Some(&crate::discriminator::DiscriminatorFactory),
+        device,
+    };
+    let started = Instant::now();
+    // pf-sample's errors start with the method; name the sampler when its label differs
+    let out = s.sampler.run(&cx, &mut drv).with_context(|| {
+        if label == s.method {
+            format!("sampler[{i}]")
+        } else {
+            format!("sampler[{i}] {label}")
+        }
+    })?;
+    let _ = out.x.sum(Kind::Float).double_value(&[]); // wait for the device before stopping the clock
+    let wall_s = started.elapsed().as_secs_f64();
+    pb.finish_and_clear();
+    let metrics = report(&out.x, reference, target.neck());
+    tracing::info!(sampler = %label, wall_s, energy = metrics.energy, "sampled");
+    let samples = format!("samples_{label}.npy");
+    outputs::npy(&dir.join(&samples), &out.x)?;
+    if i == 0 {
+        outputs::npy(&dir.join("samples.npy"), &out.x)?;
+    }
+    let title = format!("{label} — energy {:.2e}", metrics.energy);
+    let (figure, gif) = sampler_figures(cfg, &label, title, target, &out, figures, dir)?;
+    let result = SamplerResult {
+        label,
+        method: s.method.clone(),
+        particles: out.x.size()[0] as usize,
+        wall_s,
+        nfe: out.nfe,
+        acceptance: out.diagnostics.get("acceptance").copied(),
+        diagnostics: out.diagnostics,
+        metrics,
+        samples,
+        figure,
+        gif,
+    };
+    Ok((result, out.x))
+}
+
+/// A sampler's scatter (or 1-D histogram), density, trajectory plots and GIF.
+fn sampler_figures(
+    cfg: &RunConfig,
+    label: &str,
+    title: String,
+    target: &dyn Target,
+    out: &SampleOut,
+    figures: &Figures,
+    dir: &Path,
+) -> Result<(Option<String>, Option<String>)> {
+    let (mut figure, mut gif) = (None, None);
+    if cfg.output.plots {
+        let f = format!("{label}.png");
+        if let Some(c) = &figures.canvas {
+            c.scatter(&dir.join(&f), &out.x, title)?;
+        } else if let Some(r) = figures.range_1d {
+            let n = cfg.output.plot_particles.max(20_000);
+            plots::hist_1d(&dir.join(&f), target, &out.x, title, r, n)?;
+        }
+        figure = Some(f);
+        if let Some(c) = &figures.canvas {
+            let sd = format!("{label}: sample density");
+            c.density(&dir.join(format!("{label}_density.png")), &out.x, sd)?;
+            if let Some(tr) = &out.trajectory {
+                let tp = dir.join(format!("{label}_trajectories.png"));
+                c.trajectories(&tp, tr, label.to_string())?;
+                c.strip(
+                    &dir.join(format!("{label}_strip.png")),
+                    tr,
+                    label.to_string(),
+                )?;
+            }
+        }
+    }
+    if let (Some(c), Some(tr)) = (&figures.canvas, &out.trajectory) {
+        let g = format!("{label}.gif");
+        let (frames, delay) = (cfg.output.gif_frames, cfg.output.gif_delay_ms);
+        c.gif(&dir.join(&g), tr, label.to_string(), frames, delay)?;
+        gif = Some(g);
+    }
+    Ok((figure, gif))
 }
 
 fn rel(base: &Path, p: &Path) -> String {
@@ -373,10 +418,12 @@ fn run_likelihood(
     let prior = Prior::Normal {
         std: m.path.prior_std(),
     };
+    let score = m.cfg.loss.provides().contains(&FieldKind::Score);
     let eval = |x: &Tensor| -> Result<pf_sample::likelihood::LogLik> {
-        Ok(match m.cfg.loss {
-            crate::config::LossConfig::Fm { .. } => lik.velocity(&m.velocity(), x, &prior)?,
-            _ => lik.score(&*m.path, &m.score(), x, &prior)?,
+        Ok(if score {
+            lik.score(&*m.path, &m.score(), x, &prior)?
+        } else {
+            lik.velocity(&m.velocity(), x, &prior)?
         })
     };
     let pb = stage(format!("likelihood: {} points", x.size()[0]));
@@ -504,9 +551,11 @@ pub fn sampler_table(rs: &[SamplerResult]) -> String {
             ),
             None => ("–".into(), "–".into()),
         };
-        let acc = r
-            .acceptance
-            .map_or(String::new(), |a| format!(" (acc. {a:.2})"));
+        let acc: String = r
+            .diagnostics
+            .iter()
+            .map(|(k, v)| format!(" ({k} {v:.2})"))
+            .collect();
         md += &format!(
             "| {}{acc} | {} | {:.3e} | {:.3e} | {:.3e} | {share} | {xs} | {:.2} | {} | {} |\n",
             r.label, r.particles, m.energy, m.mmd2, m.sliced_w1, r.wall_s, r.nfe, m.n_nonfinite

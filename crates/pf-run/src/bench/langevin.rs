@@ -6,6 +6,7 @@ use pf_core::field::{AutogradScore, ScoreField, TargetScore};
 use pf_core::target::{Funnel, Ring};
 use pf_sample::init::Init;
 use pf_sample::ula::Ula;
+use pf_sample::Driver;
 use tch::Device;
 
 /// Warm-up (the first few steps, untimed), then the timed run, both from `tch::manual_seed(seed)`.
@@ -23,10 +24,11 @@ fn ula(
         ..Ula::default()
     };
     tch::manual_seed(seed);
-    cfg(small(k, 10)).run(score, &Init::StdNormal, n, 2, device)?;
+    let x0 = || Init::StdNormal.draw(n, 2, device);
+    cfg(small(k, 10)).run(score, x0()?, &mut Driver::default())?;
     tch::manual_seed(seed);
     let (wall, out) = timed(device, || {
-        Ok(cfg(k).run(score, &Init::StdNormal, n, 2, device)?)
+        Ok(cfg(k).run(score, x0()?, &mut Driver::default())?)
     })?;
     Ok((
         wall,

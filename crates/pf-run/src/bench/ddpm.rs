@@ -69,7 +69,7 @@ pub(crate) fn sample(sz: Sizes, device: Device, seed: i64) -> Result<(f64, Outco
     let run = |k: usize| -> Result<(Tensor, usize)> {
         let sched = DdpmSchedule::linear(k, 1e-4, 0.02);
         let x0 = Tensor::randn([n as i64, 2], (Kind::Float, device));
-        let out = Ddpm::default().run(&sched, &eps, &x0)?;
+        let out = Ddpm::default().run(&sched, &eps, &x0, &mut pf_sample::Driver::default())?;
         Ok((out.x, out.nfe))
     };
     let _warm = run(small(k, 10))?;

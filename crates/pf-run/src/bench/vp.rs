@@ -9,6 +9,7 @@ use pf_core::target::{Funnel, Target};
 use pf_nets::{NetConfig, NetScore, ScoreMlpConfig};
 use pf_sample::ode::{OdeMethod, OdeSampler};
 use pf_sample::reverse_sde::{Grid, ReverseSde};
+use pf_sample::Driver;
 use pf_train::data::Batches;
 use pf_train::dsm::{Dsm, DsmConfig};
 use pf_train::{Predictor, TrainConfig, Trainer};
@@ -75,9 +76,8 @@ pub(crate) fn sample(sz: Sizes, ode: bool, device: Device, seed: i64) -> Result<
                 steps: k - 1,
                 t_start,
                 t_end: 0.0,
-                ..OdeSampler::default()
             }
-            .pf_ode(&*path, &score, &x0)?
+            .pf_ode(&*path, &score, &x0, &mut Driver::default())?
         } else {
             ReverseSde {
                 grid: Grid {
@@ -85,9 +85,8 @@ pub(crate) fn sample(sz: Sizes, ode: bool, device: Device, seed: i64) -> Result<
                     t_start,
                     t_end: 0.0,
                 },
-                ..ReverseSde::default()
             }
-            .run(&*path, &score, &x0)?
+            .run(&*path, &score, &x0, &mut Driver::default())?
         };
         Ok(out.x)
     };

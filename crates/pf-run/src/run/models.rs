@@ -1,17 +1,16 @@
 //! Training the `[[model]]`s of a run and reading them back as score / velocity / noise fields.
 
-use crate::config::{LossConfig, ModelConfig};
+use crate::config::ModelConfig;
 use anyhow::{Context, Result};
-use pf_core::path::{DdpmSchedule, GaussianPath};
+use pf_core::field::FieldKind;
+use pf_core::path::GaussianPath;
 use pf_core::target::Target;
 use pf_nets::checkpoint::Sidecar;
 use pf_nets::{Net, NetScore, NetVelocity};
-use pf_train::csm::Csm;
+use pf_sample::sampler::{DdpmModel, Models, ScoreModel, VelocityModel};
 use pf_train::data::Batches;
-use pf_train::ddpm::DdpmLoss;
-use pf_train::dsm::Dsm;
-use pf_train::flow_matching::{FlowMatching, LinearFlowMatching};
-use pf_train::{Loss, Predictor, TrainReport, Trainer};
+use pf_train::{BatchLoss, Predictor, TrainReport, Trainer};
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
@@ -25,24 +24,66 @@ pub struct Trained {
     pub _vs: VarStore,
     pub net: Box<dyn Net>,
     pub path: Arc<dyn GaussianPath>,
-    pub ddpm: Option<DdpmSchedule>,
-    /// The source target of an fm-linear model.
-    pub source: Option<Box<dyn Target>>,
+    /// The built objective (DDPM's schedule, a linear path's source).
+    pub objective: Box<dyn BatchLoss>,
     pub report: TrainReport,
     pub wall_s: f64,
 }
 
 impl Trained {
-    /// The net read as a score field (dsm, csm).
+    fn provides(&self, k: FieldKind) -> bool {
+        self.cfg.loss.provides().contains(&k)
+    }
+    /// The net read as a score field on its path.
     pub fn score(&self) -> NetScore<&dyn Net> {
         NetScore::new(&*self.net, self.cfg.param, self.path.clone())
     }
-    /// The net read as a velocity field (fm on a Gaussian path, or fm-linear directly).
+    /// The net read as a velocity field (on its Gaussian path, or directly on another path).
     pub fn velocity(&self) -> NetVelocity<&dyn Net> {
-        match self.cfg.loss {
-            LossConfig::FmLinear { .. } => NetVelocity::direct(&*self.net),
-            _ => NetVelocity::new(&*self.net, self.cfg.param, self.path.clone()),
+        if self.cfg.loss.objective.on_gaussian_path() {
+            NetVelocity::new(&*self.net, self.cfg.param, self.path.clone())
+        } else {
+            NetVelocity::direct(&*self.net)
         }
+    }
+}
+
+/// The trained models of a run, by name, as samplers see them.
+pub struct TrainedSet(pub HashMap<String, Trained>);
+
+impl Models for TrainedSet {
+    fn score(&self, name: &str) -> Option<ScoreModel<'_>> {
+        let m = self.0.get(name).filter(|m| m.provides(FieldKind::Score))?;
+        Some(ScoreModel {
+            field: Box::new(m.score()),
+            path: m.path.clone(),
+        })
+    }
+    fn velocity(&self, name: &str) -> Option<VelocityModel<'_>> {
+        let m = self
+            .0
+            .get(name)
+            .filter(|m| m.provides(FieldKind::Velocity))?;
+        Some(VelocityModel {
+            field: Box::new(m.velocity()),
+            path: m
+                .cfg
+                .loss
+                .objective
+                .on_gaussian_path()
+                .then(|| m.path.clone()),
+            source: m.objective.source(),
+        })
+    }
+    fn ddpm(&self, name: &str) -> Option<DdpmModel<'_>> {
+        let m = self
+            .0
+            .get(name)
+            .filter(|m| m.provides(FieldKind::DdpmNoise))?;
+        Some(DdpmModel {
+            schedule: m.objective.ddpm()?,
+            eps: Box::new(|x: &Tensor, t: &Tensor| m.net.forward(x, t)),
+        })
     }
 }
 
@@ -95,64 +136,11 @@ pub fn train(
         }
     };
     let pred = Predictor::net(&*net, cfg.param);
+    let objective = cfg.loss.objective.build(path.clone(), device)?;
     let started = Instant::now();
-    let training = || format!("training model {}", cfg.name);
-    let (report, ddpm, source) = match &cfg.loss {
-        LossConfig::Dsm(d) => {
-            let loss = Dsm::new(path.clone(), d.clone())?;
-            (
-                trainer
-                    .run(|k| loss.loss(&pred, &x0(k)))
-                    .with_context(training)?,
-                None,
-                None,
-            )
-        }
-        LossConfig::Ddpm {
-            steps,
-            beta_1,
-            beta_t,
-        } => {
-            let sched = DdpmSchedule::linear(*steps, *beta_1, *beta_t);
-            let loss = DdpmLoss::new(sched.clone());
-            (
-                trainer
-                    .run(|k| loss.loss(&pred, &x0(k)))
-                    .with_context(training)?,
-                Some(sched),
-                None,
-            )
-        }
-        LossConfig::Csm { t_eps } => {
-            let loss = Csm::new(path.clone(), *t_eps)?;
-            (
-                trainer
-                    .run(|k| loss.loss(&pred, &x0(k)))
-                    .with_context(training)?,
-                None,
-                None,
-            )
-        }
-        LossConfig::Fm { t_eps } => {
-            let loss = FlowMatching::new(path.clone(), *t_eps)?;
-            (
-                trainer
-                    .run(|k| loss.loss(&pred, &x0(k)))
-                    .with_context(training)?,
-                None,
-                None,
-            )
-        }
-        LossConfig::FmLinear { source } => {
-            let src = source.build()?;
-            let report = trainer
-                .run(|k| -> Loss {
-                    LinearFlowMatching.loss(&pred, &x0(k), &src.sample(batch, device))
-                })
-                .with_context(training)?;
-            (report, None, Some(src))
-        }
-    };
+    let report = trainer
+        .run(|k| objective.loss(&pred, &x0(k)))
+        .with_context(|| format!("training model {}", cfg.name))?;
     let wall_s = started.elapsed().as_secs_f64();
     // sample with the EMA weights when there are any, and keep a plain copy PyTorch can load
     trainer.save_model(dir.join("model.safetensors"), true, &sidecar)?;
@@ -163,8 +151,7 @@ pub fn train(
         _vs: vs,
         net,
         path,
-        ddpm,
-        source,
+        objective,
         report,
         wall_s,
     })

@@ -9,7 +9,7 @@ use pf_core::target::Funnel;
 use pf_nets::{DiscriminatorConfig, NetConfig};
 use pf_sample::init::Init;
 use pf_sample::monoflow::{HFamily, MonoFlow, ParticleOpt};
-use pf_sample::Guard;
+use pf_sample::Driver;
 use pf_train::discriminator::{Discriminator, DiscriminatorTrainConfig};
 use tch::Device;
 
@@ -36,14 +36,12 @@ pub(crate) fn funnel(sz: Sizes, device: Device, seed: i64) -> Result<(f64, Outco
         h: HFamily::Logit,
         opt: ParticleOpt::Sgd { lr: 1e-3 },
         noise: 0.0,
-        record: None,
-        record_particles: None,
-        guard: Guard::default(),
     };
-    flow(small(k, 5)).run(&mut disc, &target, &Init::StdNormal, n, device)?;
+    let x0 = || Init::StdNormal.draw(n, 2, device);
+    flow(small(k, 5)).run(&mut disc, &target, x0()?, &mut Driver::default())?;
     tch::manual_seed(seed);
     let (wall, out) = timed(device, || {
-        Ok(flow(k).run(&mut disc, &target, &Init::StdNormal, n, device)?)
+        Ok(flow(k).run(&mut disc, &target, x0()?, &mut Driver::default())?)
     })?;
     Ok((
         wall,

@@ -1,0 +1,134 @@
+//! The `pf` command line as a library: [`App`] holds the method registries; [`App::main`]
+//! parses the command line, sets up logging, threads and the device, and hands over to one
+//! subcommand.
+
+use crate::cli::{Cli, Command};
+use crate::{bench, commands, info};
+use anyhow::Result;
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+/// The program: which samplers and objectives configs may name.
+///
+/// ```no_run
+/// // a researcher's binary: pflow's methods plus one of their own
+/// # #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)] struct MyConfig;
+/// # impl pf_sample::Sampler for MyConfig {
+/// #   fn particles(&self) -> usize { 1 }
+/// #   fn check(&self, _: &pf_sample::Check) -> pf_sample::Result<()> { Ok(()) }
+/// #   fn quick(&mut self, _: &pf_sample::Quick) -> Option<usize> { None }
+/// #   fn run(&self, _: &pf_sample::Ctx, _: &mut pf_sample::Driver) -> pf_sample::Result<pf_sample::SampleOut> { unimplemented!() }
+/// # }
+/// let mut app = pf_run::App::default();
+/// app.samplers.register::<MyConfig>("my-sampler");
+/// app.main();
+/// ```
+pub struct App {
+    pub samplers: pf_sample::Registry,
+    pub objectives: pf_train::objective::Registry,
+}
+
+impl Default for App {
+    /// Every sampler of pf-sample and every objective of pf-train.
+    fn default() -> Self {
+        Self {
+            samplers: pf_sample::Registry::builtin(),
+            objectives: pf_train::objective::Registry::builtin(),
+        }
+    }
+}
+
+impl App {
+    /// Makes the registries the ones configs are read with (once per process).
+    pub fn install(self) {
+        if pf_sample::registry::install(self.samplers).is_err()
+            || pf_train::objective::install(self.objectives).is_err()
+        {
+            tracing::warn!("method registries were installed already; keeping the first");
+        }
+    }
+
+    /// Runs the command line: `pf info | run | compare | bench`. Exits the process.
+    pub fn main(self) -> ! {
+        // before any tensor exists: keep freed CPU buffers for reuse (no per-step page faults)
+        pf_core::device::retain_freed_memory();
+        self.install();
+        let cli = match Cli::try_parse() {
+            Ok(c) => c,
+            Err(e) => usage_error(e),
+        };
+        init_logging(cli.global.verbose);
+        if let Err(e) = run(cli) {
+            eprintln!("error: {}", one_line(&e));
+            std::process::exit(1);
+        }
+        std::process::exit(0)
+    }
+}
+
+/// Help and version print as clap renders them; a usage error becomes one line (the message and
+/// clap's tip, if any), exit status 2.
+fn usage_error(e: clap::Error) -> ! {
+    use clap::error::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        e.exit();
+    }
+    let text = e.render().to_string();
+    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+    let first = lines
+        .next()
+        .unwrap_or("error: invalid arguments")
+        .to_string();
+    let tip = lines
+        .find_map(|l| l.strip_prefix("tip: "))
+        .map(|t| format!("; {t}"))
+        .unwrap_or_default();
+    eprintln!("{first}{tip} (see pf --help)");
+    std::process::exit(2);
+}
+
+/// The error and its causes on one line: "context: cause: cause".
+fn one_line(e: &anyhow::Error) -> String {
+    e.chain()
+        .map(|c| c.to_string())
+        .collect::<Vec<_>>()
+        .join(": ")
+}
+
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+fn run(cli: Cli) -> Result<()> {
+    let g = &cli.global;
+    if let Some(n) = g.threads {
+        anyhow::ensure!(n >= 1, "--threads must be ≥ 1, got {n}");
+        tch::set_num_threads(n as i32);
+    }
+    let device = pf_core::device::select_device(&g.device)?;
+    tracing::info!(device = %pf_core::device::device_name(device), "device selected");
+    match cli.command {
+        Command::Info => info::run(device),
+        Command::Bench(args) => bench::run(&args, device, g.seed),
+        Command::Run { config, args } => commands::run(&config, &args, device, g.seed),
+        Command::Compare { config, args } => {
+            commands::compare(config.as_deref(), &args, device, g.seed)
+        }
+    }
+}

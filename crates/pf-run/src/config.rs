@@ -1,0 +1,498 @@
+//! The experiment config: one TOML file describes a whole run — target, models and their
+//! training, samplers, likelihood, outputs, seed. Every table rejects unknown keys; `validate`
+//! checks every value and names the key.
+
+use anyhow::{bail, Context, Result};
+use pf_core::field::FieldKind;
+use pf_core::param::Param;
+use pf_core::path::PathConfig;
+use pf_core::target::{Target, TargetConfig};
+use pf_nets::NetConfig;
+use pf_sample::sampler::{Check, ModelInfo, RatioFactory};
+pub use pf_sample::SamplerSpec;
+use pf_train::{ObjectiveSpec, TrainConfig};
+use serde::{Deserialize, Serialize};
+
+/// A whole experiment.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunConfig {
+    /// A label for reports.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Fixes every random draw of the run (overridden by `--seed`).
+    #[serde(default)]
+    pub seed: u64,
+    pub target: TargetConfig,
+    /// Models to train, in order (`[[model]]`).
+    #[serde(default, rename = "model")]
+    pub models: Vec<ModelConfig>,
+    /// Samplers to run, in order (`[[sampler]]`); the first is the main one (`samples.npy`).
+    #[serde(default, rename = "sampler")]
+    pub samplers: Vec<SamplerSpec>,
+    /// Log-likelihood through the PF ODE (`[likelihood]`).
+    #[serde(default)]
+    pub likelihood: Option<LikelihoodConfig>,
+    #[serde(default)]
+    pub output: OutputConfig,
+}
+
+/// One trained network.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelConfig {
+    /// How samplers refer to it.
+    #[serde(default = "default_model_name")]
+    pub name: String,
+    pub net: NetConfig,
+    /// The Gaussian path it is trained on (dsm, csm, fm).
+    #[serde(default)]
+    pub path: PathConfig,
+    /// What the net predicts: eps | score | x0 | velocity.
+    #[serde(default = "default_param")]
+    pub param: Param,
+    /// The training objective (`kind = "dsm"`, …; see pf-train's objective registry).
+    pub loss: ObjectiveSpec,
+    #[serde(default)]
+    pub train: TrainConfig,
+    /// A fixed dataset of `size` target samples (shuffled per epoch); absent: fresh samples
+    /// every step.
+    #[serde(default)]
+    pub dataset: Option<usize>,
+}
+
+fn default_model_name() -> String {
+    "model".into()
+}
+fn default_param() -> Param {
+    Param::Eps
+}
+
+/// The points the likelihood is evaluated at.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum LikelihoodPoints {
+    /// An even grid of `n` points on [lo, hi] (1-D targets; seed 002).
+    Grid { lo: f64, hi: f64, n: usize },
+    /// `n` fresh samples of the target (held out from training).
+    Samples { n: usize },
+}
+
+/// Log-likelihood through the PF ODE of a trained score model (`[likelihood]`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LikelihoodConfig {
+    pub model: String,
+    pub points: LikelihoodPoints,
+    #[serde(default = "lik_t_eps")]
+    pub t_eps: f64,
+    #[serde(default = "tol")]
+    pub rtol: f64,
+    #[serde(default = "tol")]
+    pub atol: f64,
+    /// exact | hutchinson
+    #[serde(default = "trace_exact")]
+    pub trace: String,
+    #[serde(default = "probes")]
+    pub probes: usize,
+    /// gaussian | rademacher
+    #[serde(default = "probe_rademacher")]
+    pub probe: String,
+    /// Also evaluate NLL / KL on this many held-out target samples (when the target has a
+    /// normalised log-density).
+    #[serde(default = "heldout")]
+    pub heldout: usize,
+}
+
+fn tol() -> f64 {
+    1e-5
+}
+fn lik_t_eps() -> f64 {
+    1e-5
+}
+fn trace_exact() -> String {
+    "exact".into()
+}
+fn probes() -> usize {
+    1
+}
+fn probe_rademacher() -> String {
+    "rademacher".into()
+}
+fn heldout() -> usize {
+    2000
+}
+
+/// What is written besides samples and metrics.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutputConfig {
+    /// Fresh target samples the metrics compare against.
+    #[serde(default = "reference")]
+    pub reference: usize,
+    /// PNG figures.
+    #[serde(default = "yes")]
+    pub plots: bool,
+    /// GIFs for samplers with `record`.
+    #[serde(default = "yes")]
+    pub gif: bool,
+    #[serde(default = "gif_frames")]
+    pub gif_frames: usize,
+    #[serde(default = "gif_delay")]
+    pub gif_delay_ms: u32,
+    /// Particles drawn per frame / scatter (a subset keeps files small).
+    #[serde(default = "plot_particles")]
+    pub plot_particles: usize,
+    /// Fixed plot window [[x_lo, x_hi], [y_lo, y_hi]] (default: from the reference samples).
+    #[serde(default)]
+    pub window: Option<[[f64; 2]; 2]>,
+}
+
+fn reference() -> usize {
+    20_000
+}
+fn yes() -> bool {
+    true
+}
+fn gif_frames() -> usize {
+    60
+}
+fn gif_delay() -> u32 {
+    60
+}
+fn plot_particles() -> usize {
+    4000
+}
+
+impl Default for OutputConfig {
+    fn default() -> Self {
+        toml::from_str("").expect("defaults")
+    }
+}
+
+/// Parses config text with `key=value` overrides applied before typing (so they go through
+/// the same checks), then validates. Errors are one line; a TOML error names the line, an error
+/// that only the overrides cause says so.
+pub fn parse(text: &str, overrides: &[String]) -> Result<RunConfig> {
+    let cfg = parse_unchecked(text, overrides)?;
+    if let Err(e) = cfg.validate() {
+        if !overrides.is_empty() && parse(text, &[]).is_ok() {
+            return Err(e.context(set_origin(overrides)));
+        }
+        return Err(e);
+    }
+    Ok(cfg)
+}
+
+/// `--set a=1 --set b=2`, for messages about errors the overrides cause.
+fn set_origin(overrides: &[String]) -> String {
+    let sets: Vec<String> = overrides.iter().map(|o| format!("--set {o}")).collect();
+    format!("after {}", sets.join(" "))
+}
+
+fn parse_unchecked(text: &str, overrides: &[String]) -> Result<RunConfig> {
+    let mut value: toml::Value = toml::from_str(text).map_err(|e| located(text, &e))?;
+    for o in overrides {
+        crate::overrides::apply(&mut value, o)?;
+    }
+    match value.try_into::<RunConfig>() {
+        Ok(cfg) => Ok(cfg),
+        Err(e) => {
+            // the same error read from the text itself carries its line
+            match toml::from_str::<RunConfig>(text) {
+                Err(e2) if overrides.is_empty() || e2.message() == e.message() => {
+                    Err(located(text, &e2))
+                }
+                _ if !overrides.is_empty() => {
+                    Err(anyhow::anyhow!(friendly(&e.to_string())).context(set_origin(overrides)))
+                }
+                _ => Err(anyhow::anyhow!(friendly(&e.to_string()))),
+            }
+        }
+    }
+}
+
+/// A TOML error on one line: "line L: <the line's text>: message". For an unknown variant the
+/// line is the one that holds the bad value (serde points at the enclosing table).
+fn located(text: &str, e: &toml::de::Error) -> anyhow::Error {
+    let msg = friendly(e.message());
+    let Some(span) = e.span() else {
+        return anyhow::anyhow!(msg);
+    };
+    // serde points at the enclosing table for an unknown key or variant: find its line
+    let mut at = span.start.min(text.len());
+    let end = span.end.clamp(at, text.len());
+    let quoted = |prefix: &str| {
+        e.message()
+            .strip_prefix(prefix)
+            .and_then(|r| r.split('`').next())
+            .map(str::to_string)
+    };
+    let found = if let Some(bad) = quoted("unknown variant `") {
+        text[at..end].find(&format!("\"{bad}\""))
+    } else if let Some(key) = quoted("unknown field `") {
+        let mut off = 0;
+        text[at..end].split_inclusive('\n').find_map(|l| {
+            let here = off;
+            off += l.len();
+            let rest = l.trim_start().strip_prefix(key.as_str())?;
+            rest.trim_start()
+                .starts_with(['=', '.'])
+                .then_some(here + l.len() - l.trim_start().len())
+        })
+    } else {
+        None
+    };
+    at += found.unwrap_or(0);
+    let line = text[..at].matches('\n').count() + 1;
+    let src = text.lines().nth(line - 1).unwrap_or("").trim();
+    let src: String = if src.chars().count() > 60 {
+        src.chars().take(57).chain("...".chars()).collect()
+    } else {
+        src.to_string()
+    };
+    anyhow::anyhow!("line {line}: {src}: {msg}")
+}
+
+/// serde's wording made clearer for config files, on one line.
+fn friendly(msg: &str) -> String {
+    one_line(msg)
+        .replace(
+            ", there are no fields",
+            ": this kind takes no keys besides `kind`",
+        )
+        .replace("unknown field", "unknown key")
+        .replace("missing field", "missing key")
+}
+
+/// A multi-line message folded onto one line.
+fn one_line(s: &str) -> String {
+    s.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Re-roots a crate's `invalid <key> = <value>: <what is allowed>` error under `prefix` (the
+/// crate's own root `strip` dropped: pf-nets says `model.hidden`, pf-core `target.rx`), so the
+/// message names the key as written in the config: `model[0].net.hidden`.
+fn keyed(e: impl std::fmt::Display, prefix: &str, strip: &str) -> anyhow::Error {
+    let msg = e.to_string();
+    match msg.strip_prefix("invalid ") {
+        Some(rest) => {
+            let rest = rest.strip_prefix(strip).unwrap_or(rest);
+            anyhow::anyhow!("invalid {prefix}.{rest}")
+        }
+        None => anyhow::anyhow!("{prefix}: {msg}"),
+    }
+}
+
+fn pos(key: &str, v: usize) -> Result<()> {
+    if v == 0 {
+        bail!("invalid {key} = 0: must be ≥ 1");
+    }
+    Ok(())
+}
+
+fn positive(key: &str, v: f64) -> Result<()> {
+    if !(v > 0.0 && v.is_finite()) {
+        bail!("invalid {key} = {v}: must be finite and > 0");
+    }
+    Ok(())
+}
+
+impl RunConfig {
+    /// Checks every value and the consistency between target, models and samplers.
+    pub fn validate(&self) -> Result<()> {
+        self.target.validate()?;
+        let target = self.target.build().context("target")?;
+        let dim = target.dim();
+        let mut names = std::collections::HashSet::new();
+        for (i, m) in self.models.iter().enumerate() {
+            let p = format!("model[{i}]");
+            if !names.insert(m.name.as_str()) {
+                bail!(
+                    "invalid {p}.name = {:?}: model names must be unique",
+                    m.name
+                );
+            }
+            m.validate(&p, dim)?;
+        }
+        self.validate_samplers(&*target)?;
+        if let Some(l) = &self.likelihood {
+            l.validate(&self.model_infos(), dim)?;
+        }
+        self.output.validate()?;
+        if self.samplers.is_empty() && self.likelihood.is_none() && self.models.is_empty() {
+            bail!("nothing to do: the config has no [[model]], [[sampler]] or [likelihood]");
+        }
+        Ok(())
+    }
+
+    /// What each `[[model]]` serves, as samplers' checks see it.
+    pub fn model_infos(&self) -> Vec<ModelInfo> {
+        self.models.iter().map(ModelConfig::info).collect()
+    }
+
+    /// Each sampler's label, its common keys, then the method's own check.
+    fn validate_samplers(&self, target: &dyn Target) -> Result<()> {
+        let infos = self.model_infos();
+        let objectives = pf_train::objective::installed();
+        let providers = |k: FieldKind| objectives.providers(k);
+        let ratio = crate::discriminator::DiscriminatorFactory;
+        let mut labels = std::collections::HashSet::new();
+        for (i, s) in self.samplers.iter().enumerate() {
+            let p = format!("sampler[{i}]");
+            let label = s.label();
+            if !labels.insert(label.clone()) {
+                bail!("invalid {p}.name = {label:?}: sampler names must be unique (set name = \"...\")");
+            }
+            if label.is_empty()
+                || !label
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                bail!("invalid {p}.name = {label:?}: use letters, digits, '-' and '_'");
+            }
+            pos(&format!("{p}.particles"), s.sampler.particles())?;
+            if let Some(r) = s.record {
+                pos(&format!("{p}.record"), r)?;
+            }
+            let cx = Check {
+                key: p,
+                method: s.method.clone(),
+                target,
+                models: &infos,
+                providers: &providers,
+                ratio: Some(&ratio as &dyn RatioFactory),
+            };
+            s.sampler.check(&cx)?;
+        }
+        Ok(())
+    }
+}
+
+impl ModelConfig {
+    /// Checks the net, path, training budget and objective of the model at `p` (`model[0]`).
+    fn validate(&self, p: &str, dim: usize) -> Result<()> {
+        self.net
+            .validate()
+            .map_err(|e| keyed(e, &format!("{p}.net"), "model."))?;
+        if self.net.dim() as usize != dim {
+            bail!(
+                "invalid {p}.net.dim = {}: the target has dimension {dim}",
+                self.net.dim()
+            );
+        }
+        if matches!(self.net, NetConfig::Discriminator(_)) {
+            bail!("invalid {p}.net.arch = \"discriminator\": a trained model needs score-mlp, ddpm-mlp or vector-mlp");
+        }
+        self.path.validate(&format!("{p}.path"))?;
+        self.train.validate().map_err(|e| keyed(e, p, ""))?;
+        match (self.train.steps, self.train.epochs) {
+            (Some(0), _) => bail!("invalid {p}.train.steps = 0: must be ≥ 1"),
+            (_, Some(0)) => bail!("invalid {p}.train.epochs = 0: must be ≥ 1"),
+            _ => {}
+        }
+        if self.train.epochs.is_some() && self.dataset.is_none() {
+            bail!("invalid {p}.train.epochs: an epoch budget needs a fixed dataset ({p}.dataset = N), or use {p}.train.steps");
+        }
+        if let Some(n) = self.dataset {
+            pos(&format!("{p}.dataset"), n)?;
+        }
+        self.loss.objective.check(p, self.param, dim)?;
+        Ok(())
+    }
+
+    /// What the trained net serves.
+    pub fn info(&self) -> ModelInfo {
+        let o = &self.loss.objective;
+        ModelInfo {
+            name: self.name.clone(),
+            objective: self.loss.kind.clone(),
+            provides: self.loss.provides().to_vec(),
+            path: o.on_gaussian_path().then(|| self.path.clone()),
+            ddpm_steps: o.ddpm_steps(),
+        }
+    }
+}
+
+impl LikelihoodConfig {
+    fn validate(&self, models: &[ModelInfo], dim: usize) -> Result<()> {
+        let Some(m) = models.iter().find(|m| m.name == self.model) else {
+            bail!(
+                "invalid likelihood.model = {:?}: no [[model]] has that name",
+                self.model
+            );
+        };
+        let score = m.provides.contains(&FieldKind::Score);
+        let velocity = m.provides.contains(&FieldKind::Velocity);
+        if velocity && !score && m.path.is_none() {
+            bail!("invalid likelihood.model = {:?}: the linear path from an arbitrary source has no closed-form prior density", self.model);
+        }
+        if !(score || velocity) {
+            bail!(
+                "invalid likelihood.model = {:?}: needs a score or velocity model on a Gaussian path (trained with {})",
+                self.model,
+                m.objective
+            );
+        }
+        if !(self.t_eps > 0.0 && self.t_eps < 1.0) {
+            bail!(
+                "invalid likelihood.t_eps = {}: need 0 < T_ε < 1",
+                self.t_eps
+            );
+        }
+        positive("likelihood.rtol", self.rtol)?;
+        positive("likelihood.atol", self.atol)?;
+        if !["exact", "hutchinson"].contains(&self.trace.as_str()) {
+            bail!(
+                "invalid likelihood.trace = {:?}: allowed: exact, hutchinson",
+                self.trace
+            );
+        }
+        if !["gaussian", "rademacher"].contains(&self.probe.as_str()) {
+            bail!(
+                "invalid likelihood.probe = {:?}: allowed: gaussian, rademacher",
+                self.probe
+            );
+        }
+        pos("likelihood.probes", self.probes)?;
+        match self.points {
+            LikelihoodPoints::Grid { lo, hi, n } => {
+                pos("likelihood.points.n", n)?;
+                if !(lo < hi && lo.is_finite() && hi.is_finite()) {
+                    bail!("invalid likelihood.points.lo/hi = {lo}/{hi}: need lo < hi");
+                }
+                if dim != 1 {
+                    bail!("invalid likelihood.points.kind = \"grid\": a grid needs a 1-D target (this one has dimension {dim}); use kind = \"samples\"");
+                }
+            }
+            LikelihoodPoints::Samples { n } => pos("likelihood.points.n", n)?,
+        }
+        Ok(())
+    }
+}
+
+impl OutputConfig {
+    fn validate(&self) -> Result<()> {
+        pos("output.reference", self.reference)?;
+        pos("output.gif_frames", self.gif_frames)?;
+        pos("output.plot_particles", self.plot_particles)?;
+        if let Some(w) = self.window {
+            if !(w[0][0] < w[0][1] && w[1][0] < w[1][1]) {
+                bail!(
+                    "invalid output.window = {w:?}: need [[x_lo, x_hi], [y_lo, y_hi]] with lo < hi"
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The dimension of a configured target (builds it: a data file is read here, so a bad file
+/// fails before any output is written).
+pub fn target_dim(t: &TargetConfig) -> Result<usize> {
+    Ok(t.build()?.dim())
+}

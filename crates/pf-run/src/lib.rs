@@ -1,0 +1,28 @@
+//! pf-run: pflow's experiment runner and the `pf` command line as a library.
+//!
+//! | module | what |
+//! |---|---|
+//! | [`config`] | the experiment config: target, `[[model]]`, `[[sampler]]`, `[likelihood]`, output; validation |
+//! | [`overrides`] | `--set key=value` on the config's TOML |
+//! | [`quick`] | `--quick`: every budget shrunk |
+//! | [`run`] | one config → one run directory (training, sampling, metrics, figures) |
+//! | [`commands`] | `pf run` and `pf compare` |
+//! | [`bench`] | `pf bench`: timed workloads |
+//! | [`app`] | [`App`]: the registries and the command line |
+//!
+//! Samplers and objectives are not listed here: configs name them through the registries of
+//! pf-sample and pf-train, which [`App`] installs. A researcher's crate adds its own methods to
+//! an [`App`] and gets `run`, `compare`, `--set`, `--quick`, the checks and every plot.
+
+pub mod app;
+pub mod bench;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod discriminator;
+pub mod info;
+pub mod overrides;
+pub mod quick;
+pub mod run;
+
+pub use app::App;

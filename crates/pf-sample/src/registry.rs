@@ -1,0 +1,227 @@
+//! The sampler registry: `method = "…"` in a `[[sampler]]` table → a [`Sampler`] type.
+//!
+//! [`Registry::builtin`] holds every method of this crate. A researcher's crate adds its own
+//! with [`Registry::register`] and installs the result once, before any config is read
+//! ([`install`]); `[[sampler]]` tables are then parsed through it ([`SamplerSpec`]'s serde). An
+//! unknown method is an error that lists the registered ones.
+//!
+//! ```
+//! use pf_sample::registry::Registry;
+//! let r = Registry::builtin();
+//! assert!(r.methods().contains(&"ula"));
+//! ```
+
+use crate::sampler::Sampler;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::sync::OnceLock;
+
+/// A sampler that can also be written back out and copied (every serde + Clone [`Sampler`]).
+pub trait SamplerObj: Sampler {
+    /// Its config table, every default filled in.
+    fn to_table(&self) -> toml::Table;
+    fn clone_box(&self) -> Box<dyn SamplerObj>;
+}
+
+impl<T: Sampler + Serialize + Clone + 'static> SamplerObj for T {
+    fn to_table(&self) -> toml::Table {
+        match toml::Value::try_from(self) {
+            Ok(toml::Value::Table(t)) => t,
+            _ => toml::Table::new(),
+        }
+    }
+    fn clone_box(&self) -> Box<dyn SamplerObj> {
+        Box::new(self.clone())
+    }
+}
+
+type Parse = fn(toml::Table) -> Result<Box<dyn SamplerObj>, String>;
+
+struct Entry {
+    method: &'static str,
+    parse: Parse,
+}
+
+/// Method names → sampler config types.
+#[derive(Default)]
+pub struct Registry {
+    entries: Vec<Entry>,
+}
+
+fn parse_as<T: Sampler + Serialize + DeserializeOwned + Clone + 'static>(
+    t: toml::Table,
+) -> Result<Box<dyn SamplerObj>, String> {
+    T::deserialize(t)
+        .map(|s| Box::new(s) as Box<dyn SamplerObj>)
+        .map_err(|e| e.message().to_string())
+}
+
+impl Registry {
+    /// Every sampler of pf-sample.
+    pub fn builtin() -> Self {
+        let mut r = Self::default();
+        r.register::<crate::ula::UlaConfig>("ula")
+            .register::<crate::mala::MalaConfig>("mala")
+            .register::<crate::reverse_sde::ReverseSdeConfig>("reverse-sde")
+            .register::<crate::pc::PcConfig>("pc")
+            .register::<crate::ode::PfOdeConfig>("pf-ode")
+            .register::<crate::ddpm::DdpmConfig>("ddpm")
+            .register::<crate::ddpm::DdimConfig>("ddim")
+            .register::<crate::ode::FlowConfig>("flow")
+            .register::<crate::path_sde::PathSdeConfig>("path-sde")
+            .register::<crate::monoflow::MonoflowConfig>("monoflow");
+        r
+    }
+
+    /// Adds (or replaces) `method`, configured by `T`.
+    pub fn register<T: Sampler + Serialize + DeserializeOwned + Clone + 'static>(
+        &mut self,
+        method: &'static str,
+    ) -> &mut Self {
+        self.entries.retain(|e| e.method != method);
+        self.entries.push(Entry {
+            method,
+            parse: parse_as::<T>,
+        });
+        self
+    }
+
+    /// The registered method names, in registration order.
+    pub fn methods(&self) -> Vec<&'static str> {
+        self.entries.iter().map(|e| e.method).collect()
+    }
+
+    /// Parses the keys of one `[[sampler]]` table (less `method`, `name`, `record`) as `method`.
+    /// Errors read like serde's (`unknown variant …, expected one of …`, `unknown field …`).
+    pub fn parse(&self, method: &str, t: toml::Table) -> Result<Box<dyn SamplerObj>, String> {
+        match self.entries.iter().find(|e| e.method == method) {
+            Some(e) => (e.parse)(t),
+            None => Err(format!(
+                "unknown variant `{method}`, expected one of {}",
+                self.methods()
+                    .iter()
+                    .map(|m| format!("`{m}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        }
+    }
+}
+
+static INSTALLED: OnceLock<Registry> = OnceLock::new();
+
+/// Makes `r` the registry configs are read with (once per process, before the first config).
+/// Returns it back if one was installed (or used) already.
+pub fn install(r: Registry) -> Result<(), Registry> {
+    INSTALLED.set(r)
+}
+
+/// The installed registry ([`Registry::builtin`] unless [`install`] was called first).
+pub fn installed() -> &'static Registry {
+    INSTALLED.get_or_init(Registry::builtin)
+}
+
+/// One `[[sampler]]` entry: its method, the label of its outputs, its trajectory stride, and the
+/// method's own config. Reads and writes through the [`installed`] registry.
+pub struct SamplerSpec {
+    pub method: String,
+    /// Labels its outputs (`samples_<name>.npy`); default: the method.
+    pub name: Option<String>,
+    /// Keep a trajectory frame every `record` steps (None: no trajectory, no GIF).
+    pub record: Option<usize>,
+    pub sampler: Box<dyn SamplerObj>,
+}
+
+impl SamplerSpec {
+    /// The label of its outputs: `name`, or the method.
+    pub fn label(&self) -> String {
+        self.name.clone().unwrap_or_else(|| self.method.clone())
+    }
+}
+
+impl Clone for SamplerSpec {
+    fn clone(&self) -> Self {
+        Self {
+            method: self.method.clone(),
+            name: self.name.clone(),
+            record: self.record,
+            sampler: self.sampler.clone_box(),
+        }
+    }
+}
+
+impl std::fmt::Debug for SamplerSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SamplerSpec")
+            .field("method", &self.method)
+            .field("name", &self.name)
+            .field("record", &self.record)
+            .field("sampler", &self.sampler)
+            .finish()
+    }
+}
+
+impl Serialize for SamplerSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut t = toml::Table::new();
+        t.insert("method".into(), self.method.clone().into());
+        if let Some(n) = &self.name {
+            t.insert("name".into(), n.clone().into());
+        }
+        t.extend(self.sampler.to_table());
+        if let Some(r) = self.record {
+            t.insert("record".into(), (r as i64).into());
+        }
+        t.serialize(s)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for SamplerSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error as _;
+        let mut t = toml::Table::deserialize(d)?;
+        let method = match t.remove("method") {
+            Some(toml::Value::String(m)) => m,
+            Some(v) => {
+                return Err(D::Error::custom(format!(
+                    "invalid type: {}, expected a method name (a string) for key `method`",
+                    v.type_str()
+                )))
+            }
+            None => return Err(D::Error::custom("missing field `method`")),
+        };
+        let name = match t.remove("name") {
+            Some(toml::Value::String(n)) => Some(n),
+            Some(v) => {
+                return Err(D::Error::custom(format!(
+                    "invalid type: {}, expected a string for key `name`",
+                    v.type_str()
+                )))
+            }
+            None => None,
+        };
+        let record = match t.remove("record") {
+            Some(toml::Value::Integer(r)) if r >= 0 => Some(r as usize),
+            Some(v) => {
+                return Err(D::Error::custom(format!(
+                    "invalid value: {v} for key `record`, expected a stride ≥ 0"
+                )))
+            }
+            None => None,
+        };
+        let sampler = installed().parse(&method, t).map_err(|e| {
+            // the common keys are part of every sampler's table
+            D::Error::custom(e.replacen(
+                "expected one of ",
+                "expected one of `method`, `name`, `record`, ",
+                1,
+            ))
+        })?;
+        Ok(Self {
+            method,
+            name,
+            record,
+            sampler,
+        })
+    }
+}

@@ -1,0 +1,317 @@
+//! The sampler seam: what one `[[sampler]]` method is to the rest of pflow.
+//!
+//! A method is one type, usually in one file: a serde config (unknown keys rejected, defaults
+//! filled) that implements [`Sampler`]. It checks its own values ([`Sampler::check`], errors
+//! name the key as the user wrote it: `sampler[1].eta`), shrinks its own budget for `--quick`,
+//! asks for what it needs through typed views ([`Ctx::score_model`], [`Ctx::velocity_model`],
+//! [`Ctx::ddpm_model`], [`Ctx::density_ratio`], the target's log-density), and runs under the
+//! shared [`Driver`] (recording, non-finite guard). [`crate::registry::Registry`] maps the
+//! config's `method = "…"` to it; nothing else lists methods.
+//!
+//! Time runs t = 1 (prior/source) → t = 0 (data) in every sampler.
+
+use crate::driver::Driver;
+use crate::init::{InitConfig, Start};
+use crate::{Error, Result, SampleOut};
+use pf_core::field::{FieldKind, ScoreField, VelocityField};
+use pf_core::path::{DdpmSchedule, GaussianPath, PathConfig};
+use pf_core::ratio::DensityRatio;
+use pf_core::target::Target;
+use std::sync::Arc;
+use tch::{Device, Kind, Tensor};
+
+/// One sampling method, configured.
+pub trait Sampler: Send + Sync + std::fmt::Debug {
+    /// Number of particles it returns.
+    fn particles(&self) -> usize;
+    /// Checks every value against the target and the configured models; errors name the key
+    /// under [`Check::key`].
+    fn check(&self, cx: &Check) -> Result<()>;
+    /// Shrinks every budget for `--quick` (see [`Quick`]). Returns the number of steps a
+    /// recorded trajectory then spans (the frame stride becomes a tenth of it), or None to keep
+    /// the stride as configured.
+    fn quick(&mut self, q: &Quick) -> Option<usize>;
+    /// Draws the samples. Called under a seeded generator; `drv` records and guards.
+    fn run(&self, cx: &Ctx, drv: &mut Driver) -> Result<SampleOut>;
+}
+
+/// `--quick`'s budget: every run finishes in well under a minute on 2 CPU cores.
+#[derive(Clone, Copy, Debug)]
+pub struct Quick {
+    pub particles: usize,
+    pub steps: usize,
+    pub iterations: usize,
+}
+
+impl Default for Quick {
+    fn default() -> Self {
+        Self {
+            particles: 1000,
+            steps: 100,
+            iterations: 300,
+        }
+    }
+}
+
+impl Quick {
+    /// `v` capped at `cap`.
+    pub fn cap(v: &mut usize, cap: usize) {
+        *v = (*v).min(cap);
+    }
+}
+
+/// A configured model as a sampler's check sees it: what it serves and on which path.
+#[derive(Clone, Debug)]
+pub struct ModelInfo {
+    pub name: String,
+    /// The objective it is trained with, as configs name it (`dsm`, `fm-linear`, …).
+    pub objective: String,
+    /// The fields it can serve.
+    pub provides: Vec<FieldKind>,
+    /// Its Gaussian path; None for a path with no closed form (the linear path from an
+    /// arbitrary source) or a discrete DDPM schedule.
+    pub path: Option<PathConfig>,
+    /// DDPM's number of steps T for DDPM noise models.
+    pub ddpm_steps: Option<usize>,
+}
+
+/// What a sampler's [`Sampler::check`] may consult.
+pub struct Check<'a> {
+    /// Where the sampler sits in the config: `sampler[1]`.
+    pub key: String,
+    /// Its method as configs name it (for messages).
+    pub method: String,
+    pub target: &'a dyn Target,
+    pub models: &'a [ModelInfo],
+    /// The objectives that provide each field kind (for messages: "dsm or csm").
+    pub providers: &'a dyn Fn(FieldKind) -> Vec<String>,
+    /// Checks a density-ratio estimator's options, when one is available.
+    pub ratio: Option<&'a dyn RatioFactory>,
+}
+
+impl Check<'_> {
+    /// The target's dimension.
+    pub fn dim(&self) -> usize {
+        self.target.dim()
+    }
+    /// `invalid sampler[i].<field> = <value>: <msg>`.
+    pub fn invalid(&self, field: &str, value: impl std::fmt::Display, msg: &str) -> Error {
+        Error::invalid(&format!("{}.{field}", self.key), value, msg)
+    }
+    /// `v` ≥ 1.
+    pub fn at_least_one(&self, field: &str, v: usize) -> Result<()> {
+        if v == 0 {
+            return Err(self.invalid(field, 0, "must be ≥ 1"));
+        }
+        Ok(())
+    }
+    /// `v` finite and > 0.
+    pub fn positive(&self, field: &str, v: f64) -> Result<()> {
+        if !(v > 0.0 && v.is_finite()) {
+            return Err(self.invalid(field, v, "must be finite and > 0"));
+        }
+        Ok(())
+    }
+    /// `v` finite and ≥ 0.
+    pub fn non_negative(&self, field: &str, v: f64) -> Result<()> {
+        if !(v >= 0.0 && v.is_finite()) {
+            return Err(self.invalid(field, v, "must be finite and ≥ 0"));
+        }
+        Ok(())
+    }
+    /// An end time in [0, 1).
+    pub fn t_end(&self, field: &str, v: f64) -> Result<()> {
+        if !(0.0..1.0).contains(&v) {
+            return Err(self.invalid(field, v, "must be in [0, 1)"));
+        }
+        Ok(())
+    }
+    /// Per-dimension step sizes: 1 or D values, each finite and > 0.
+    pub fn per_dim(&self, field: &str, v: &[f64]) -> Result<()> {
+        let dim = self.dim();
+        if v.len() != 1 && v.len() != dim {
+            return Err(self.invalid(
+                field,
+                format!("{v:?}"),
+                &format!("give 1 or {dim} values (one per dimension)"),
+            ));
+        }
+        if v.iter().any(|e| !(*e > 0.0 && e.is_finite())) {
+            return Err(self.invalid(field, format!("{v:?}"), "step sizes must be finite and > 0"));
+        }
+        Ok(())
+    }
+    /// The target has a log-density (Langevin-type methods need it).
+    pub fn log_density(&self) -> Result<()> {
+        let probe = Tensor::zeros([1, self.dim() as i64], (Kind::Float, Device::Cpu));
+        if self.target.log_prob(&probe).is_none() {
+            return Err(self.invalid(
+                "method",
+                format!("{:?}", self.method),
+                &format!(
+                    "target {} has samples only, no log-density, and {} needs its score; use a [[model]] with reverse-sde / pf-ode / flow, or monoflow",
+                    self.target.name(),
+                    self.method
+                ),
+            ));
+        }
+        Ok(())
+    }
+    /// The model named `name` under key `field`, which must provide `kind`.
+    pub fn model(&self, field: &str, name: &str, kind: FieldKind) -> Result<&ModelInfo> {
+        let Some(m) = self.models.iter().find(|m| m.name == name) else {
+            let known: Vec<&str> = self.models.iter().map(|m| m.name.as_str()).collect();
+            return Err(self.invalid(
+                field,
+                format!("{name:?}"),
+                &format!("no [[model]] has that name (known: {known:?})"),
+            ));
+        };
+        if !m.provides.contains(&kind) {
+            return Err(self.invalid(
+                field,
+                format!("{name:?}"),
+                &format!(
+                    "{} needs a {kind} model ({}), but that model is trained with {}",
+                    self.method,
+                    (self.providers)(kind).join(" or "),
+                    m.objective
+                ),
+            ));
+        }
+        Ok(m)
+    }
+    /// Where particles start: the option's values fit the target.
+    pub fn init(&self, field: &str, init: &InitConfig) -> Result<()> {
+        init.check(&format!("{}.{field}", self.key), self.dim())
+    }
+}
+
+/// The run-time view of the configured models, by name.
+pub trait Models {
+    /// A model serving a score on a Gaussian path.
+    fn score(&self, name: &str) -> Option<ScoreModel<'_>>;
+    /// A model serving a velocity.
+    fn velocity(&self, name: &str) -> Option<VelocityModel<'_>>;
+    /// A DDPM noise model.
+    fn ddpm(&self, name: &str) -> Option<DdpmModel<'_>>;
+}
+
+/// No models (samplers that use only the target).
+pub struct NoModels;
+impl Models for NoModels {
+    fn score(&self, _: &str) -> Option<ScoreModel<'_>> {
+        None
+    }
+    fn velocity(&self, _: &str) -> Option<VelocityModel<'_>> {
+        None
+    }
+    fn ddpm(&self, _: &str) -> Option<DdpmModel<'_>> {
+        None
+    }
+}
+
+/// A score field with the Gaussian path it belongs to.
+pub struct ScoreModel<'a> {
+    pub field: Box<dyn ScoreField + 'a>,
+    pub path: Arc<dyn GaussianPath>,
+}
+
+/// A velocity field, its Gaussian path where it has one, and the source of a linear path.
+pub struct VelocityModel<'a> {
+    pub field: Box<dyn VelocityField + 'a>,
+    pub path: Option<Arc<dyn GaussianPath>>,
+    pub source: Option<&'a dyn Target>,
+}
+
+impl VelocityModel<'_> {
+    /// Where its flow starts at t = 1: the source's samples, else the path's prior N(0, σ(1)² I).
+    pub fn start(&self) -> Start<'_> {
+        match (self.source, &self.path) {
+            (Some(s), _) => Start::Target(s),
+            (None, Some(p)) => Start::Normal(p.prior_std()),
+            (None, None) => Start::Normal(1.0),
+        }
+    }
+}
+
+/// A DDPM noise predictor ε(x, t) with its discrete schedule.
+pub struct DdpmModel<'a> {
+    pub schedule: &'a DdpmSchedule,
+    pub eps: Box<dyn Fn(&Tensor, &Tensor) -> Tensor + 'a>,
+}
+
+/// Builds density-ratio estimators (MonoFlow's discriminator) from their config tables. The
+/// tables are opaque here: the estimator's crate owns their keys.
+pub trait RatioFactory {
+    /// Checks the options under `key` (`sampler[2]`) for a target of dimension `dim`.
+    fn check(
+        &self,
+        key: &str,
+        net: Option<&toml::Value>,
+        train: Option<&toml::Value>,
+        dim: usize,
+    ) -> Result<()>;
+    /// A fresh estimator.
+    fn build(
+        &self,
+        net: Option<&toml::Value>,
+        train: Option<&toml::Value>,
+        dim: usize,
+        device: Device,
+    ) -> Result<Box<dyn DensityRatio>>;
+}
+
+/// What a sampler's [`Sampler::run`] draws on.
+pub struct Ctx<'a> {
+    pub target: &'a dyn Target,
+    pub models: &'a dyn Models,
+    pub ratio: Option<&'a dyn RatioFactory>,
+    pub device: Device,
+}
+
+impl Ctx<'_> {
+    /// The target's dimension.
+    pub fn dim(&self) -> usize {
+        self.target.dim()
+    }
+    /// A score model by name.
+    pub fn score_model(&self, name: &str) -> Result<ScoreModel<'_>> {
+        self.models
+            .score(name)
+            .ok_or_else(|| missing(name, FieldKind::Score))
+    }
+    /// A velocity model by name.
+    pub fn velocity_model(&self, name: &str) -> Result<VelocityModel<'_>> {
+        self.models
+            .velocity(name)
+            .ok_or_else(|| missing(name, FieldKind::Velocity))
+    }
+    /// A DDPM noise model by name.
+    pub fn ddpm_model(&self, name: &str) -> Result<DdpmModel<'_>> {
+        self.models
+            .ddpm(name)
+            .ok_or_else(|| missing(name, FieldKind::DdpmNoise))
+    }
+    /// A fresh density-ratio estimator.
+    pub fn density_ratio(
+        &self,
+        net: Option<&toml::Value>,
+        train: Option<&toml::Value>,
+    ) -> Result<Box<dyn DensityRatio>> {
+        let f = self.ratio.ok_or_else(|| Error::Unavailable {
+            what: "a density-ratio estimator".into(),
+        })?;
+        f.build(net, train, self.dim(), self.device)
+    }
+    /// `n` initial particles as `init` says, `default` where it says `default`.
+    pub fn initial(&self, init: &InitConfig, n: usize, default: Start) -> Result<Tensor> {
+        init.draw(n, self.dim(), self.device, default)
+    }
+}
+
+fn missing(name: &str, kind: FieldKind) -> Error {
+    Error::Unavailable {
+        what: format!("model {name:?} as a {kind} model"),
+    }
+}

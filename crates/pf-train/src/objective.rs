@@ -1,0 +1,260 @@
+//! The objective seam: what one `[model.loss]` kind is to the rest of pflow.
+//!
+//! An objective is one serde config type (unknown keys rejected, defaults filled) implementing
+//! [`Objective`]: it checks its own values against the model it trains (key names as written:
+//! `model[0].loss.t_eps`), and builds the batch loss. What the trained net then provides
+//! (score, velocity, DDPM noise — [`FieldKind`]) is declared once, where the objective is
+//! registered ([`Registry::register`]); samplers are matched against that, never against names.
+
+use crate::predictor::{Loss, Predictor};
+use crate::{Error, Result};
+use pf_core::field::FieldKind;
+use pf_core::param::Param;
+use pf_core::path::{DdpmSchedule, GaussianPath};
+use pf_core::target::Target;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::sync::{Arc, OnceLock};
+use tch::{Device, Tensor};
+
+/// One training objective, configured.
+pub trait Objective: Send + Sync + std::fmt::Debug {
+    /// Checks the values against the model: `key` is the model's (`model[0]`), `param` what its
+    /// net predicts, `dim` the target's dimension.
+    fn check(&self, key: &str, param: Param, dim: usize) -> Result<()>;
+    /// Whether the trained net is read along the model's Gaussian path (`[model.path]`); false
+    /// for objectives on other paths (the linear path from a source, DDPM's discrete chain).
+    fn on_gaussian_path(&self) -> bool {
+        true
+    }
+    /// DDPM's number of steps T, for discrete objectives.
+    fn ddpm_steps(&self) -> Option<usize> {
+        None
+    }
+    /// The loss for the model's path, on `device`.
+    fn build(&self, path: Arc<dyn GaussianPath>, device: Device) -> Result<Box<dyn BatchLoss>>;
+}
+
+/// A built objective: the loss of one minibatch of data, and what sampling needs from it.
+pub trait BatchLoss {
+    /// The loss of `model` on the data minibatch `x0` [B, D].
+    fn loss(&self, model: &Predictor, x0: &Tensor) -> Loss;
+    /// The discrete schedule of a DDPM objective.
+    fn ddpm(&self) -> Option<&DdpmSchedule> {
+        None
+    }
+    /// The source distribution of a linear-path objective (where its flow starts).
+    fn source(&self) -> Option<&dyn Target> {
+        None
+    }
+}
+
+/// `invalid <key>.param = "<p>": <objective> trains <what>` unless `param` is among `ok`.
+pub fn want_param(
+    key: &str,
+    param: Param,
+    ok: &[Param],
+    objective: &str,
+    what: &str,
+) -> Result<()> {
+    if !ok.contains(&param) {
+        return Err(Error::Other(format!(
+            "invalid {key}.param = {:?}: {objective} trains {what}",
+            format!("{param:?}").to_lowercase()
+        )));
+    }
+    Ok(())
+}
+
+/// `t_eps` in (0, 1).
+pub fn t_eps_in_unit(key: &str, t_eps: f64) -> Result<()> {
+    if !(t_eps > 0.0 && t_eps < 1.0) {
+        return Err(Error::Other(format!(
+            "invalid {key}.loss.t_eps = {t_eps}: must be in (0, 1)"
+        )));
+    }
+    Ok(())
+}
+
+/// An objective that can be written back out and copied (every serde + Clone [`Objective`]).
+pub trait ObjectiveObj: Objective {
+    fn to_table(&self) -> toml::Table;
+    fn clone_box(&self) -> Box<dyn ObjectiveObj>;
+}
+
+impl<T: Objective + Serialize + Clone + 'static> ObjectiveObj for T {
+    fn to_table(&self) -> toml::Table {
+        match toml::Value::try_from(self) {
+            Ok(toml::Value::Table(t)) => t,
+            _ => toml::Table::new(),
+        }
+    }
+    fn clone_box(&self) -> Box<dyn ObjectiveObj> {
+        Box::new(self.clone())
+    }
+}
+
+type Parse = fn(toml::Table) -> std::result::Result<Box<dyn ObjectiveObj>, String>;
+
+struct Entry {
+    kind: &'static str,
+    provides: &'static [FieldKind],
+    parse: Parse,
+}
+
+/// Objective kinds → config types and the fields their trained nets provide.
+#[derive(Default)]
+pub struct Registry {
+    entries: Vec<Entry>,
+}
+
+fn parse_as<T: Objective + Serialize + DeserializeOwned + Clone + 'static>(
+    m: toml::Table,
+) -> std::result::Result<Box<dyn ObjectiveObj>, String> {
+    T::deserialize(m)
+        .map(|o| Box::new(o) as Box<dyn ObjectiveObj>)
+        .map_err(|e| e.message().to_string())
+}
+
+impl Registry {
+    /// Every objective of pf-train.
+    pub fn builtin() -> Self {
+        use FieldKind::*;
+        let mut r = Self::default();
+        r.register::<crate::dsm::DsmConfig>("dsm", &[Score])
+            .register::<crate::ddpm::DdpmConfig>("ddpm", &[DdpmNoise])
+            .register::<crate::csm::CsmConfig>("csm", &[Score])
+            .register::<crate::flow_matching::FmConfig>("fm", &[Velocity])
+            .register::<crate::flow_matching::FmLinearConfig>("fm-linear", &[Velocity]);
+        r
+    }
+
+    /// Adds (or replaces) objective `kind`, configured by `T`, whose trained net provides
+    /// `provides`.
+    pub fn register<T: Objective + Serialize + DeserializeOwned + Clone + 'static>(
+        &mut self,
+        kind: &'static str,
+        provides: &'static [FieldKind],
+    ) -> &mut Self {
+        self.entries.retain(|e| e.kind != kind);
+        self.entries.push(Entry {
+            kind,
+            provides,
+            parse: parse_as::<T>,
+        });
+        self
+    }
+
+    /// The registered kinds, in registration order.
+    pub fn kinds(&self) -> Vec<&'static str> {
+        self.entries.iter().map(|e| e.kind).collect()
+    }
+
+    /// What a net trained with `kind` provides.
+    pub fn provides(&self, kind: &str) -> &'static [FieldKind] {
+        self.entries
+            .iter()
+            .find(|e| e.kind == kind)
+            .map_or(&[], |e| e.provides)
+    }
+
+    /// The kinds whose nets provide `field`.
+    pub fn providers(&self, field: FieldKind) -> Vec<String> {
+        self.entries
+            .iter()
+            .filter(|e| e.provides.contains(&field))
+            .map(|e| e.kind.to_string())
+            .collect()
+    }
+
+    fn parse(
+        &self,
+        kind: &str,
+        m: toml::Table,
+    ) -> std::result::Result<Box<dyn ObjectiveObj>, String> {
+        match self.entries.iter().find(|e| e.kind == kind) {
+            Some(e) => (e.parse)(m),
+            None => Err(format!(
+                "unknown variant `{kind}`, expected one of {}",
+                self.kinds()
+                    .iter()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        }
+    }
+}
+
+static INSTALLED: OnceLock<Registry> = OnceLock::new();
+
+/// Makes `r` the registry configs are read with (once per process, before the first config).
+pub fn install(r: Registry) -> std::result::Result<(), Registry> {
+    INSTALLED.set(r)
+}
+
+/// The installed registry ([`Registry::builtin`] unless [`install`] was called first).
+pub fn installed() -> &'static Registry {
+    INSTALLED.get_or_init(Registry::builtin)
+}
+
+/// A `[model.loss]` table: its `kind` and the objective's config.
+pub struct ObjectiveSpec {
+    pub kind: String,
+    pub objective: Box<dyn ObjectiveObj>,
+}
+
+impl ObjectiveSpec {
+    /// What the trained net provides.
+    pub fn provides(&self) -> &'static [FieldKind] {
+        installed().provides(&self.kind)
+    }
+}
+
+impl Clone for ObjectiveSpec {
+    fn clone(&self) -> Self {
+        Self {
+            kind: self.kind.clone(),
+            objective: self.objective.clone_box(),
+        }
+    }
+}
+
+impl std::fmt::Debug for ObjectiveSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ObjectiveSpec")
+            .field("kind", &self.kind)
+            .field("objective", &self.objective)
+            .finish()
+    }
+}
+
+impl Serialize for ObjectiveSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let mut m = toml::Table::new();
+        m.insert("kind".into(), self.kind.clone().into());
+        m.extend(self.objective.to_table());
+        m.serialize(s)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ObjectiveSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        use serde::de::Error as _;
+        let mut m = toml::Table::deserialize(d)?;
+        let kind = match m.remove("kind") {
+            Some(toml::Value::String(k)) => k,
+            Some(v) => {
+                return Err(D::Error::custom(format!(
+                    "invalid type: {}, expected an objective name (a string) for key `kind`",
+                    v.type_str()
+                )))
+            }
+            None => return Err(D::Error::custom("missing field `kind`")),
+        };
+        let objective = installed().parse(&kind, m).map_err(|e| {
+            D::Error::custom(e.replacen("expected one of ", "expected one of `kind`, ", 1))
+        })?;
+        Ok(Self { kind, objective })
+    }
+}
