@@ -2,7 +2,13 @@
 //!
 //! Time runs t = 1 (prior/source) → t = 0 (data) in every sampler. Particles are [N, D] tensors;
 //! sampling runs under no-grad with no host synchronisation inside the step loop except the
-//! health check every [`Guard::every`] steps. A new sampler is one new file here.
+//! health check every [`Guard::every`] steps.
+//!
+//! A sampler is one file: a serde config implementing [`Sampler`] (its checks, its `--quick`
+//! budget, what it needs through [`Ctx`], its run under the shared [`Driver`]), plus one line in
+//! the `samplers!` list below that declares the file and registers its `method` name. A
+//! researcher's own crate registers its samplers into a [`Registry`] instead (see pf-run's
+//! `App`), without touching this crate.
 //!
 //! | file | method |
 //! |---|---|
@@ -16,21 +22,35 @@
 //! | `likelihood.rs` | log-likelihood through the PF ODE: exact trace or Hutchinson |
 //! | `monoflow.rs` | MonoFlow particle flow given a density-ratio estimator |
 
-pub mod ddpm;
 pub mod driver;
 pub mod error;
 pub mod init;
 pub mod likelihood;
-pub mod mala;
-pub mod monoflow;
-pub mod ode;
-pub mod path_sde;
-pub mod pc;
 pub mod registry;
-pub mod reverse_sde;
 pub mod sampler;
 pub mod trajectory;
-pub mod ula;
+
+/// Declares each sampler file and registers its methods in [`Registry::builtin`]: a new sampler
+/// is one new file plus one line here (`file: Config = "method";`).
+macro_rules! samplers {
+    ($($file:ident: $($ty:ident = $method:literal),+;)*) => {
+        $(pub mod $file;)*
+        pub(crate) fn register_builtin(r: &mut Registry) {
+            $($(r.register::<$file::$ty>($method);)+)*
+        }
+    };
+}
+
+samplers! {
+    ula: UlaConfig = "ula";
+    mala: MalaConfig = "mala";
+    reverse_sde: ReverseSdeConfig = "reverse-sde";
+    pc: PcConfig = "pc";
+    ode: PfOdeConfig = "pf-ode", FlowConfig = "flow";
+    ddpm: DdpmConfig = "ddpm", DdimConfig = "ddim";
+    path_sde: PathSdeConfig = "path-sde";
+    monoflow: MonoflowConfig = "monoflow";
+}
 
 pub use driver::Driver;
 pub use error::{Error, Result};

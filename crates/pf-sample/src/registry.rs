@@ -60,16 +60,7 @@ impl Registry {
     /// Every sampler of pf-sample.
     pub fn builtin() -> Self {
         let mut r = Self::default();
-        r.register::<crate::ula::UlaConfig>("ula")
-            .register::<crate::mala::MalaConfig>("mala")
-            .register::<crate::reverse_sde::ReverseSdeConfig>("reverse-sde")
-            .register::<crate::pc::PcConfig>("pc")
-            .register::<crate::ode::PfOdeConfig>("pf-ode")
-            .register::<crate::ddpm::DdpmConfig>("ddpm")
-            .register::<crate::ddpm::DdimConfig>("ddim")
-            .register::<crate::ode::FlowConfig>("flow")
-            .register::<crate::path_sde::PathSdeConfig>("path-sde")
-            .register::<crate::monoflow::MonoflowConfig>("monoflow");
+        crate::register_builtin(&mut r);
         r
     }
 
@@ -223,5 +214,75 @@ impl<'de> serde::Deserialize<'de> for SamplerSpec {
             record,
             sampler,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(text: &str) -> Result<SamplerSpec, String> {
+        toml::from_str::<SamplerSpec>(text).map_err(|e| e.message().to_string())
+    }
+
+    #[test]
+    fn unknown_method_lists_the_registered_ones() {
+        let e = spec("method = \"ulaa\"").unwrap_err();
+        assert!(
+            e.starts_with("unknown variant `ulaa`, expected one of `ula`, `mala`"),
+            "{e}"
+        );
+        for m in Registry::builtin().methods() {
+            assert!(e.contains(&format!("`{m}`")), "{m} missing from {e}");
+        }
+    }
+
+    #[test]
+    fn unknown_key_names_it_and_the_common_keys() {
+        let e = spec("method = \"ula\"\nstep_size = 0.1").unwrap_err();
+        assert!(e.contains("unknown field `step_size`"), "{e}");
+        assert!(e.contains("`method`, `name`, `record`, `particles`"), "{e}");
+        assert!(e.contains("`eta`"), "{e}");
+    }
+
+    /// Every built-in method reads its minimal table, fills its defaults, and writes back a table
+    /// that reads to the same thing (the resolved `config.toml` round trip).
+    #[test]
+    fn every_builtin_round_trips_with_its_defaults() {
+        let minimal = [
+            ("ula", ""),
+            ("mala", ""),
+            ("reverse-sde", "model = \"m\""),
+            ("pc", "model = \"m\""),
+            ("pf-ode", "model = \"m\""),
+            ("ddpm", "model = \"m\""),
+            ("ddim", "model = \"m\""),
+            ("flow", "model = \"m\""),
+            ("path-sde", "velocity = \"v\"\nscore = \"s\""),
+            ("monoflow", ""),
+        ];
+        assert_eq!(minimal.len(), Registry::builtin().methods().len());
+        for (m, keys) in minimal {
+            let text = format!("method = \"{m}\"\nname = \"x\"\nrecord = 5\n{keys}");
+            let s = spec(&text).unwrap_or_else(|e| panic!("{m}: {e}"));
+            assert_eq!(
+                (s.method.as_str(), s.label(), s.record),
+                (m, "x".into(), Some(5))
+            );
+            let out = toml::to_string(&s).unwrap();
+            assert!(
+                out.starts_with(&format!("method = \"{m}\"\nname = \"x\"\n")),
+                "{out}"
+            );
+            let again = spec(&out).unwrap();
+            assert_eq!(toml::to_string(&again).unwrap(), out, "{m}");
+            assert_eq!(s.sampler.particles(), again.sampler.particles());
+        }
+        // defaults are filled in: ULA's step count and step size
+        let out = toml::to_string(&spec("method = \"ula\"").unwrap()).unwrap();
+        assert!(
+            out.contains("steps = 1500") && out.contains("eta = [0.001]"),
+            "{out}"
+        );
     }
 }

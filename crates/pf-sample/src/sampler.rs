@@ -235,10 +235,13 @@ impl VelocityModel<'_> {
     }
 }
 
-/// A DDPM noise predictor ε(x, t) with its discrete schedule.
+/// A noise predictor ε(x, t): x [N, D], t [1, 1] → [N, D].
+pub type EpsField<'a> = Box<dyn Fn(&Tensor, &Tensor) -> Tensor + 'a>;
+
+/// A DDPM noise predictor with its discrete schedule.
 pub struct DdpmModel<'a> {
     pub schedule: &'a DdpmSchedule,
-    pub eps: Box<dyn Fn(&Tensor, &Tensor) -> Tensor + 'a>,
+    pub eps: EpsField<'a>,
 }
 
 /// Builds density-ratio estimators (MonoFlow's discriminator) from their config tables. The

@@ -258,3 +258,65 @@ impl<'de> serde::Deserialize<'de> for ObjectiveSpec {
         Ok(Self { kind, objective })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(text: &str) -> std::result::Result<ObjectiveSpec, String> {
+        toml::from_str::<ObjectiveSpec>(text).map_err(|e| e.message().to_string())
+    }
+
+    #[test]
+    fn kinds_provide_typed_fields() {
+        let r = Registry::builtin();
+        assert_eq!(r.kinds(), ["dsm", "ddpm", "csm", "fm", "fm-linear"]);
+        assert_eq!(r.providers(FieldKind::Score), ["dsm", "csm"]);
+        assert_eq!(r.providers(FieldKind::Velocity), ["fm", "fm-linear"]);
+        assert_eq!(r.providers(FieldKind::DdpmNoise), ["ddpm"]);
+        assert!(r.provides("nope").is_empty());
+    }
+
+    #[test]
+    fn unknown_kind_and_key_are_named() {
+        let e = spec("kind = \"dms\"").unwrap_err();
+        assert!(
+            e.starts_with("unknown variant `dms`, expected one of `dsm`, `ddpm`"),
+            "{e}"
+        );
+        let e = spec("kind = \"csm\"\nteps = 0.1").unwrap_err();
+        assert!(
+            e.contains("unknown field `teps`") && e.contains("`kind`, `t_eps`"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn checks_name_the_key_and_round_trip() {
+        let s = spec("kind = \"ddpm\"\nbeta_1 = 0.5\nbeta_t = 0.1").unwrap();
+        let e = s
+            .objective
+            .check("model[2]", Param::Eps, 2)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "invalid model[2].loss.beta_1/beta_t = 0.5/0.1: need 0 < beta_1 < beta_t < 1"
+        );
+        let e = spec("kind = \"fm\"")
+            .unwrap()
+            .objective
+            .check("model[0]", Param::Eps, 2)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(e, "invalid model[0].param = \"eps\": fm trains velocity");
+        assert_eq!(s.objective.ddpm_steps(), Some(1000));
+        assert!(!s.objective.on_gaussian_path());
+        let out = toml::to_string(&s).unwrap();
+        assert_eq!(
+            out,
+            "kind = \"ddpm\"\nsteps = 1000\nbeta_1 = 0.5\nbeta_t = 0.1\n"
+        );
+        assert_eq!(toml::to_string(&spec(&out).unwrap()).unwrap(), out);
+    }
+}

@@ -381,6 +381,29 @@ fn rel(base: &Path, p: &Path) -> String {
         .unwrap_or_else(|| ".".into())
 }
 
+/// The PF-ODE likelihood solver a `[likelihood]` table asks for.
+fn likelihood_solver(l: &crate::config::LikelihoodConfig) -> Likelihood {
+    let trace = match l.trace.as_str() {
+        "exact" => Trace::Exact,
+        _ => Trace::Hutchinson {
+            probes: l.probes,
+            probe: if l.probe == "gaussian" {
+                Probe::Gaussian
+            } else {
+                Probe::Rademacher
+            },
+        },
+    };
+    Likelihood {
+        t_eps: l.t_eps,
+        rtol: l.rtol,
+        atol: l.atol,
+        trace,
+        ..Likelihood::default()
+    }
+}
+
+/// Log-likelihoods of the `[likelihood]` points (and held-out samples) under a trained model.
 fn run_likelihood(
     l: &crate::config::LikelihoodConfig,
     target: &dyn Target,
@@ -397,24 +420,7 @@ fn run_likelihood(
         }
         LikelihoodPoints::Samples { n } => target.sample(n, device),
     };
-    let trace = match l.trace.as_str() {
-        "exact" => Trace::Exact,
-        _ => Trace::Hutchinson {
-            probes: l.probes,
-            probe: if l.probe == "gaussian" {
-                Probe::Gaussian
-            } else {
-                Probe::Rademacher
-            },
-        },
-    };
-    let lik = Likelihood {
-        t_eps: l.t_eps,
-        rtol: l.rtol,
-        atol: l.atol,
-        trace,
-        ..Likelihood::default()
-    };
+    let lik = likelihood_solver(l);
     let prior = Prior::Normal {
         std: m.path.prior_std(),
     };
