@@ -1,7 +1,8 @@
 //! `pf run`: one experiment config in, one run directory out.
 //!
 //! The directory gets `config.toml` (resolved, every default filled in), one
-//! `samples_<name>.npy` per sampler (`samples.npy` = the first), `metrics.json` and
+//! `samples_<name>.npy` per sampler (`samples.npy` = the first) and `samples_<name>.json` (its
+//! NFE, acceptance and wall time, written last: `--resume` reuses a finished sampler), `metrics.json` and
 //! `metrics.md` (against fresh target samples), figures (`<name>.png` over the target's density,
 //! `<name>_density.png`; with `record`: `<name>_trajectories.png`, `<name>_strip.png`,
 //! `panel.png`, `loss.png`, `loglik.png`), animations (`<name>.gif` for samplers with `record`), per trained model `checkpoint.safetensors` (+ `.json`),
@@ -15,6 +16,7 @@ pub mod plots;
 pub mod samplers;
 
 use crate::config::{LikelihoodPoints, RunConfig};
+use crate::faults::{self, Stage};
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use models::Trained;
@@ -134,7 +136,12 @@ pub fn execute(cfg: &RunConfig, opts: &RunOpts) -> Result<RunSummary> {
 
     // the reference the metrics compare against: fresh samples with their own seed
     tch::manual_seed(stage_seed(cfg.seed, "reference"));
-    let reference = target.sample(cfg.output.reference, device);
+    let reference = faults::stage(
+        Stage::Reference {
+            n: cfg.output.reference,
+        },
+        || Ok(target.sample(cfg.output.reference, device)),
+    )?;
 
     // models
     let mut trained: HashMap<String, Trained> = HashMap::new();
@@ -147,8 +154,13 @@ pub fn execute(cfg: &RunConfig, opts: &RunOpts) -> Result<RunSummary> {
         };
         tch::manual_seed(stage_seed(cfg.seed, &format!("model/{}", m.name)));
         tracing::info!(model = %m.name, "training");
-        let t =
-            tch::with_grad(|| models::train(m, &*target, cfg.seed, &mdir, device, opts.resume))?;
+        let stage = Stage::Model {
+            name: m.name.clone(),
+            batch: m.train.batch_size,
+        };
+        let t = faults::stage(stage, || {
+            tch::with_grad(|| models::train(m, &*target, cfg.seed, &mdir, device, opts.resume))
+        })?;
         model_results.push(ModelResult {
             name: m.name.clone(),
             loss: loss_kind(&m.loss).into(),
@@ -197,17 +209,40 @@ pub fn execute(cfg: &RunConfig, opts: &RunOpts) -> Result<RunSummary> {
     let mut finals: Vec<(String, Tensor)> = Vec::new();
     for (i, s) in cfg.samplers.iter().enumerate() {
         let label = s.label();
+        // --resume: a sampler finished in an earlier run is read back, not run again
+        if let Some((x, done)) = faults::resume::finished(&dir, &label, opts.resume, device)? {
+            results.push(SamplerResult {
+                label: label.clone(),
+                method: s.method().into(),
+                particles: x.size()[0] as usize,
+                wall_s: done.wall_s,
+                nfe: done.nfe,
+                acceptance: done.acceptance,
+                metrics: report(&x, &reference, target.neck()),
+                samples: format!("samples_{label}.npy"),
+                figure: done.figure,
+                gif: done.gif,
+            });
+            finals.push((label, x));
+            continue;
+        }
         let pb = stage(format!("sampler {}/{}: {label}", i + 1, cfg.samplers.len()));
         tch::manual_seed(stage_seed(cfg.seed, &format!("sampler/{label}")));
         let record = s.record().filter(|_| cfg.output.gif);
         let started = Instant::now();
         // pf-sample's errors start with the method; name the sampler when its label differs
-        let out = samplers::run(s, &*target, &trained, device, record).with_context(|| {
-            if label == s.method() {
-                format!("sampler[{i}]")
-            } else {
-                format!("sampler[{i}] {label}")
-            }
+        let sampling = Stage::Sampler {
+            label: label.clone(),
+            particles: s.particles(),
+        };
+        let out = faults::stage(sampling, || {
+            samplers::run(s, &*target, &trained, device, record).with_context(|| {
+                if label == s.method() {
+                    format!("sampler[{i}]")
+                } else {
+                    format!("sampler[{i}] {label}")
+                }
+            })
         })?;
         let _ = out.x.sum(Kind::Float).double_value(&[]); // wait for the device before stopping the clock
         let wall_s = started.elapsed().as_secs_f64();
@@ -264,6 +299,14 @@ pub fn execute(cfg: &RunConfig, opts: &RunOpts) -> Result<RunSummary> {
             )?;
             gif = Some(g);
         }
+        let done = faults::resume::SamplerDone {
+            nfe: out.nfe,
+            acceptance: out.acceptance,
+            wall_s,
+            figure: figure.clone(),
+            gif: gif.clone(),
+        };
+        faults::resume::mark_finished(&dir, &label, &done)?;
         results.push(SamplerResult {
             label: label.clone(),
             method: s.method().into(),
@@ -294,7 +337,14 @@ pub fn execute(cfg: &RunConfig, opts: &RunOpts) -> Result<RunSummary> {
     }
 
     let likelihood = match &cfg.likelihood {
-        Some(l) => Some(run_likelihood(l, &*target, &trained, &dir, cfg, device)?),
+        Some(l) => {
+            let points = match l.points {
+                LikelihoodPoints::Grid { n, .. } | LikelihoodPoints::Samples { n } => n,
+            };
+            Some(faults::stage(Stage::Likelihood { points }, || {
+                run_likelihood(l, &*target, &trained, &dir, cfg, device)
+            })?)
+        }
         None => None,
     };
 
