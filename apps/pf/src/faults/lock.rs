@@ -37,10 +37,18 @@ impl RunLock {
             false
         } else {
             let cannot = || format!("cannot create output directory {}", dir.display());
-            if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
-                std::fs::create_dir_all(parent).with_context(cannot)?;
+            let mut made = std::fs::create_dir(dir);
+            if made
+                .as_ref()
+                .is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound)
+            {
+                if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(parent).with_context(cannot)?;
+                }
+                made = std::fs::create_dir(dir);
             }
-            match std::fs::create_dir(dir) {
+            // only the run whose mkdir succeeded created it (two may race here)
+            match made {
                 Ok(()) => true,
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && dir.is_dir() => false,
                 Err(e) => return Err(e).with_context(cannot),
