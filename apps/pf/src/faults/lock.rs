@@ -9,8 +9,9 @@
 //! waiting opener then sees another inode and retries on the new file).
 
 use anyhow::{Context, Result};
-use std::fs::{File, OpenOptions, TryLockError};
+use std::fs::{File, OpenOptions};
 use std::io::Write;
+use std::os::fd::AsRawFd;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
@@ -63,16 +64,17 @@ impl RunLock {
                 .truncate(false)
                 .open(&path)
                 .with_context(|| format!("output directory {} is not writable", dir.display()))?;
-            match file.try_lock() {
-                Ok(()) => {}
-                Err(TryLockError::WouldBlock) => anyhow::bail!(
-                    "output directory {} is in use by another pf run (pid {}); wait for it to end or use another --out",
-                    dir.display(),
-                    holder(&path)
-                ),
-                Err(TryLockError::Error(e)) => {
-                    return Err(e).with_context(|| format!("cannot lock {}", path.display()))
+            // SAFETY: flock(2) on a descriptor this function owns.
+            if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+                let e = std::io::Error::last_os_error();
+                if e.raw_os_error() == Some(libc::EWOULDBLOCK) {
+                    anyhow::bail!(
+                        "output directory {} is in use by another pf run (pid {}); wait for it to end or use another --out",
+                        dir.display(),
+                        holder(&path)
+                    );
                 }
+                return Err(e).with_context(|| format!("cannot lock {}", path.display()));
             }
             // the previous holder may have removed the file between our open and our lock
             let same = match (file.metadata(), std::fs::metadata(&path)) {

@@ -70,10 +70,7 @@ pub fn finished(
 pub fn worth_keeping(dir: &Path) -> bool {
     let has = |d: &Path, f: &dyn Fn(&str) -> bool| {
         std::fs::read_dir(d)
-            .map(|rd| {
-                rd.flatten()
-                    .any(|e| e.file_name().to_str().is_some_and(|n| f(n)))
-            })
+            .map(|rd| rd.flatten().any(|e| e.file_name().to_str().is_some_and(f)))
             .unwrap_or(false)
     };
     let ck = |n: &str| n == "checkpoint.safetensors";
