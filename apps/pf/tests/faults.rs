@@ -336,6 +336,28 @@ fn sigterm_while_sampling_keeps_the_model_and_resume_reruns_only_what_is_missing
     }
     assert_eq!(metrics(&full), metrics(&cut));
 
+    // a sampler whose settings changed is sampled again (100 rows of 2 float32 after the header)
+    ok(
+        &run(
+            d,
+            &[
+                "--threads",
+                "1",
+                "run",
+                "config.toml",
+                "--out",
+                "cut",
+                "--resume",
+                "--set",
+                "sampler.reverse-sde.particles=100",
+            ],
+        ),
+        "resume with other particles",
+    );
+    let a = bytes(&full.join("samples_reverse-sde.npy")).len();
+    let b = bytes(&cut.join("samples_reverse-sde.npy")).len();
+    assert_eq!(a - b, 100 * 2 * 4);
+
     // nothing worth keeping: a sampler-only run stopped in its first sampler
     let only_ula = cfg
         .replace("steps = 50\n", "steps = 100000000\n")
@@ -481,4 +503,28 @@ fn a_failed_write_names_the_file_and_keeps_the_previous_one() {
     );
     assert!(!d.join("small").exists());
     assert!(temps(d).is_empty(), "{:?}", temps(d));
+}
+
+/// A second signal ends the process at once with the first one's convention (130 here); what
+/// is on disk still loads, and nothing prints a backtrace.
+#[test]
+fn a_second_sigint_exits_at_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::write(d.join("config.toml"), tiny(100_000, 25)).unwrap();
+    let mut child = spawn(d, &["run", "config.toml", "--out", "cut"]);
+    wait_for(&mut child, "a first checkpoint", || {
+        d.join("cut/checkpoint.json").exists()
+    });
+    signal(&child, libc::SIGINT);
+    signal(&child, libc::SIGINT);
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(130));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.lines().count() <= 1 && !err.contains("panicked"),
+        "{err}"
+    );
+    let step = check_checkpoint(&d.join("cut/checkpoint.safetensors"));
+    assert!(step > 0 && step < 100_000);
 }

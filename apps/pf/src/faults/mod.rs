@@ -249,9 +249,13 @@ pub fn after_failure(
     i.into()
 }
 
-/// The line and exit status of an interrupted command, if `e` is one.
+/// The line and exit status of an interrupted command, if `e` is one (also an error of a
+/// command without run directory, `pf bench`, once a signal has arrived).
 pub fn interrupted(e: &anyhow::Error) -> Option<(String, i32)> {
     e.chain()
         .find_map(|c| c.downcast_ref::<Interrupted>())
         .map(|i| (i.to_string(), i.exit_code()))
+        .or_else(|| {
+            pf_core::interrupt::requested().map(|s| (format!("interrupted ({s})"), s.exit_code()))
+        })
 }

@@ -7,6 +7,7 @@
 //! metrics are recomputed from it (they are deterministic given the samples and the reference),
 //! so the run's outputs equal an uninterrupted run's.
 
+use crate::config::{RunConfig, SamplerConfig};
 use anyhow::{Context, Result};
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
@@ -25,32 +26,73 @@ pub struct SamplerDone {
     pub gif: Option<String>,
 }
 
+/// `samples_<label>.json`: what the samples depend on (seed, target, the sampler and the models
+/// it uses) and the counters.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Record {
+    config: serde_json::Value,
+    done: SamplerDone,
+}
+
 fn marker(dir: &Path, label: &str) -> std::path::PathBuf {
     dir.join(format!("samples_{label}.json"))
 }
 
-/// Marks sampler `label` finished (write it after every other file of the sampler).
-pub fn mark_finished(dir: &Path, label: &str, done: &SamplerDone) -> Result<()> {
-    crate::run::outputs::text(&marker(dir, label), &serde_json::to_string_pretty(done)?)
+/// Everything sampler `s`'s samples depend on.
+fn key(cfg: &RunConfig, s: &SamplerConfig) -> Result<serde_json::Value> {
+    let models: Vec<&crate::config::ModelConfig> = cfg
+        .models
+        .iter()
+        .filter(|m| s.models().contains(&m.name.as_str()))
+        .collect();
+    Ok(serde_json::json!({
+        "seed": cfg.seed,
+        "target": serde_json::to_value(&cfg.target)?,
+        "sampler": serde_json::to_value(s)?,
+        "models": serde_json::to_value(models)?,
+    }))
 }
 
-/// With `resume`, sampler `label`'s samples (on `device`) and counters if it finished in an
-/// earlier run into `dir`.
+/// Marks sampler `s` finished (write it after every other file of the sampler).
+pub fn mark_finished(
+    dir: &Path,
+    cfg: &RunConfig,
+    s: &SamplerConfig,
+    done: SamplerDone,
+) -> Result<()> {
+    let rec = Record {
+        config: key(cfg, s)?,
+        done,
+    };
+    crate::run::outputs::text(
+        &marker(dir, &s.label()),
+        &serde_json::to_string_pretty(&rec)?,
+    )
+}
+
+/// With `resume`, sampler `s`'s samples (on `device`) and counters if it finished in an earlier
+/// run into `dir` with the same seed, target, sampler settings and models (else it runs again).
 pub fn finished(
     dir: &Path,
-    label: &str,
+    cfg: &RunConfig,
+    s: &SamplerConfig,
     resume: bool,
     device: Device,
 ) -> Result<Option<(Tensor, SamplerDone)>> {
-    let m = marker(dir, label);
+    let label = s.label();
+    let m = marker(dir, &label);
     let npy = dir.join(format!("samples_{label}.npy"));
     if !resume || !m.exists() || !npy.exists() {
         return Ok(None);
     }
-    let done: SamplerDone = serde_json::from_str(
-        &std::fs::read_to_string(&m).with_context(|| format!("cannot read {}", m.display()))?,
-    )
-    .with_context(|| format!("{}: not a finished sampler's record", m.display()))?;
+    let rec: Option<Record> = std::fs::read_to_string(&m)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok());
+    let Some(Record { done, .. }) = rec.filter(|r| key(cfg, s).is_ok_and(|k| k == r.config)) else {
+        tracing::info!(sampler = %label, "its earlier samples were made otherwise; sampling again");
+        return Ok(None);
+    };
     let a: Array2<f32> = ndarray_npy::read_npy(&npy)
         .with_context(|| format!("cannot read {} (delete it to sample again)", npy.display()))?;
     let (n, d) = a.dim();

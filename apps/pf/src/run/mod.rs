@@ -210,7 +210,7 @@ pub fn execute(cfg: &RunConfig, opts: &RunOpts) -> Result<RunSummary> {
     for (i, s) in cfg.samplers.iter().enumerate() {
         let label = s.label();
         // --resume: a sampler finished in an earlier run is read back, not run again
-        if let Some((x, done)) = faults::resume::finished(&dir, &label, opts.resume, device)? {
+        if let Some((x, done)) = faults::resume::finished(&dir, cfg, s, opts.resume, device)? {
             results.push(SamplerResult {
                 label: label.clone(),
                 method: s.method().into(),
@@ -306,7 +306,7 @@ pub fn execute(cfg: &RunConfig, opts: &RunOpts) -> Result<RunSummary> {
             figure: figure.clone(),
             gif: gif.clone(),
         };
-        faults::resume::mark_finished(&dir, &label, &done)?;
+        faults::resume::mark_finished(&dir, cfg, s, done)?;
         results.push(SamplerResult {
             label: label.clone(),
             method: s.method().into(),
