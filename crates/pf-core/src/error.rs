@@ -31,6 +31,13 @@ pub enum Error {
         t: f64,
         hint: String,
     },
+    /// SIGINT or SIGTERM arrived (see [`crate::interrupt`]): the loop stopped at step `step`.
+    #[error("{what}: interrupted by {signal} at step {step}")]
+    Interrupted {
+        what: String,
+        step: usize,
+        signal: crate::interrupt::Signal,
+    },
     /// A device that was asked for but is absent.
     #[error("device: {0}")]
     Device(String),

@@ -11,6 +11,7 @@
 //!   mixtures under any path.
 //! - [`ode`]: Euler, Heun, RK4, Dormand–Prince 5(4) and Euler–Maruyama steps on tensors.
 //! - [`metrics`]: sample-based distances and funnel diagnostics.
+//! - [`interrupt`]: the process-wide SIGINT/SIGTERM flag long loops check at step boundaries.
 //! - The seams: [`field::ScoreField`], [`field::VelocityField`], [`path::GaussianPath`],
 //!   [`target::Target`], [`ratio::DensityRatio`].
 
@@ -18,6 +19,7 @@ pub mod device;
 pub mod error;
 pub mod fastmath;
 pub mod field;
+pub mod interrupt;
 pub mod metrics;
 pub mod ode;
 pub mod oracle;

@@ -89,8 +89,18 @@ pub fn write_tensors(named: &[(String, Tensor)], path: impl AsRef<Path>) -> Resu
         .map(|(n, t)| (n.clone(), t.detach().to_device(Device::Cpu).contiguous()))
         .collect();
     write_atomic(path, |tmp| {
-        Tensor::write_safetensors(&cpu, tmp).map_err(|e| Error::file(path, e))
+        Tensor::write_safetensors(&cpu, tmp).map_err(|e| Error::file(path, io_reason(&e)))
     })
+}
+
+/// An operating-system error inside a safetensors error ("IoError(Os { code: 28, … })") as the
+/// OS words it ("No space left on device (os error 28)"); other errors as they are.
+fn io_reason(e: &tch::TchError) -> String {
+    let text = e.to_string();
+    text.split_once("Os { code: ")
+        .and_then(|(_, rest)| rest.split(',').next()?.trim().parse::<i32>().ok())
+        .map(|code| std::io::Error::from_raw_os_error(code).to_string())
+        .unwrap_or(text)
 }
 
 /// Serialises `value` as pretty JSON to `path`, atomically.

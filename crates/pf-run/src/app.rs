@@ -3,7 +3,7 @@
 //! subcommand.
 
 use crate::cli::{Cli, Command};
-use crate::{bench, commands, info};
+use crate::{bench, commands, faults, info};
 use anyhow::Result;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
@@ -52,13 +52,18 @@ impl App {
     pub fn main(self) -> ! {
         // before any tensor exists: keep freed CPU buffers for reuse (no per-step page faults)
         pf_core::device::retain_freed_memory();
+        faults::install();
         self.install();
         let cli = match Cli::try_parse() {
             Ok(c) => c,
             Err(e) => usage_error(e),
         };
         init_logging(cli.global.verbose);
-        if let Err(e) = run(cli) {
+        if let Err(e) = faults::catch(|| run(cli)) {
+            if let Some((line, status)) = faults::interrupted(&e) {
+                eprintln!("{line}");
+                std::process::exit(status);
+            }
             eprintln!("error: {}", one_line(&e));
             std::process::exit(1);
         }
@@ -92,12 +97,17 @@ fn usage_error(e: clap::Error) -> ! {
     std::process::exit(2);
 }
 
-/// The error and its causes on one line: "context: cause: cause".
+/// The error and its causes on one line: "context: cause: cause" (libtorch's C++ backtraces
+/// cut off).
 fn one_line(e: &anyhow::Error) -> String {
-    e.chain()
-        .map(|c| c.to_string())
-        .collect::<Vec<_>>()
-        .join(": ")
+    let mut parts: Vec<String> = Vec::new();
+    for c in e.chain().map(|c| faults::oom::clean(&c.to_string())) {
+        // a cause its wrapper already spelled out ("I/O error: X" then "X")
+        if !parts.last().is_some_and(|p| p.ends_with(&c)) {
+            parts.push(c);
+        }
+    }
+    parts.join(": ")
 }
 
 fn init_logging(verbose: u8) {

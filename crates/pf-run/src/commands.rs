@@ -113,19 +113,17 @@ fn execute_into(
 }
 
 /// [`run::execute`] with the checks that must come before anything is written (`--resume`'s
-/// checkpoints fit the config), and without leftovers: a run that fails into a directory it
-/// started with absent or empty leaves nothing there but its last good checkpoints.
+/// checkpoints fit the config, the memory pre-flight), under the directory's lock, and without
+/// leftovers: a run that fails into a directory it started with absent or empty leaves nothing
+/// there but its last good checkpoints (an interrupted one also its finished samplers).
 fn execute(cfg: &RunConfig, opts: &RunOpts) -> Result<RunSummary> {
     if opts.resume {
         check_resume(cfg, &opts.out)?;
     }
-    let fresh = run::outputs::absent_or_empty(&opts.out);
-    let existed = opts.out.exists();
-    let r = run::execute(cfg, opts);
-    if r.is_err() && fresh {
-        run::outputs::discard_failed(&opts.out, existed);
-    }
-    r
+    crate::faults::preflight::check(cfg, opts.device)?;
+    let lock = crate::faults::lock::RunLock::acquire(&opts.out)?;
+    crate::faults::catch(|| run::execute(cfg, opts))
+        .map_err(|e| crate::faults::after_failure(e, &opts.out, &lock, !cfg.models.is_empty()))
 }
 
 /// `--resume`: every model checkpoint already in `out` must have been written for the same net

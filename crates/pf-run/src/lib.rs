@@ -8,6 +8,7 @@
 //! | [`run`] | one config → one run directory (training, sampling, metrics, figures) |
 //! | [`commands`] | `pf run` and `pf compare` |
 //! | [`bench`] | `pf bench`: timed workloads |
+//! | [`faults`] | signals, the run lock, out-of-memory pre-flight and messages, resume of finished stages |
 //! | [`app`] | [`App`]: the registries and the command line |
 //!
 //! Samplers and objectives are not listed here: configs name them through the registries of
@@ -20,6 +21,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod discriminator;
+pub mod faults;
 pub mod info;
 pub mod overrides;
 pub mod quick;

@@ -121,6 +121,9 @@ pub struct DdpmConfig {
 }
 
 impl Sampler for DdpmConfig {
+    fn footprint(&self) -> crate::Footprint {
+        crate::Footprint::new(6.0, 1000, &[&self.model])
+    }
     fn particles(&self) -> usize {
         self.particles
     }
@@ -153,6 +156,9 @@ fn ddim_steps() -> usize {
 }
 
 impl Sampler for DdimConfig {
+    fn footprint(&self) -> crate::Footprint {
+        crate::Footprint::new(6.0, self.steps, &[&self.model])
+    }
     fn particles(&self) -> usize {
         self.particles
     }

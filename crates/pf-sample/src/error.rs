@@ -14,6 +14,14 @@ pub enum Error {
         t: Option<f64>,
         hint: String,
     },
+    /// SIGINT or SIGTERM arrived (see [`pf_core::interrupt`]): the sampler stopped at the
+    /// boundary of step `step`.
+    #[error("{method}: interrupted by {signal} at step {step}")]
+    Interrupted {
+        method: String,
+        step: usize,
+        signal: pf_core::interrupt::Signal,
+    },
     /// An option outside its allowed range.
     #[error("invalid {key} = {value}: {msg}")]
     Invalid {

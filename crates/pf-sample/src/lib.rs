@@ -56,7 +56,7 @@ pub use driver::Driver;
 pub use error::{Error, Result};
 pub use init::{Init, InitConfig, Start};
 pub use registry::{Registry, SamplerSpec};
-pub use sampler::{Check, Ctx, Models, Quick, Sampler};
+pub use sampler::{Check, Ctx, Footprint, Models, Quick, Sampler};
 pub use trajectory::{all_finite, Guard, Recorder, Trajectory};
 
 use std::collections::BTreeMap;

@@ -95,6 +95,9 @@ pub struct MalaConfig {
 }
 
 impl Sampler for MalaConfig {
+    fn footprint(&self) -> crate::Footprint {
+        crate::Footprint::new(12.0, self.steps, &[])
+    }
     fn particles(&self) -> usize {
         self.particles
     }

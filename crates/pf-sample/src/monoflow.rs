@@ -241,6 +241,15 @@ fn monoflow_lr() -> f64 {
 }
 
 impl Sampler for MonoflowConfig {
+    fn footprint(&self) -> crate::Footprint {
+        // the default discriminator's activations (2 × 128 hidden, forward + backward) for a
+        // batch, spread over the particles
+        let act = 784.0 * self.batch as f64 / self.particles.max(1) as f64;
+        crate::Footprint {
+            floats: act,
+            ..crate::Footprint::new(10.0, self.iterations, &[])
+        }
+    }
     fn particles(&self) -> usize {
         self.particles
     }

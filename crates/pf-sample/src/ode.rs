@@ -185,6 +185,14 @@ impl Solver {
     }
 }
 
+/// Float32 [N, D] rows a solver keeps alive (stages, the state, the error estimate).
+fn solver_rows(s: Solver) -> f64 {
+    match s {
+        Solver::Dopri5 => 12.0,
+        _ => 8.0,
+    }
+}
+
 fn rk4() -> Solver {
     Solver::Rk4
 }
@@ -220,6 +228,9 @@ fn check_solver(cx: &Check, steps: usize, rtol: f64, atol: f64, t_end: f64) -> R
 }
 
 impl Sampler for PfOdeConfig {
+    fn footprint(&self) -> crate::Footprint {
+        crate::Footprint::new(solver_rows(self.solver), self.steps, &[&self.model])
+    }
     fn particles(&self) -> usize {
         self.particles
     }
@@ -272,6 +283,9 @@ pub struct FlowConfig {
 }
 
 impl Sampler for FlowConfig {
+    fn footprint(&self) -> crate::Footprint {
+        crate::Footprint::new(solver_rows(self.solver), self.steps, &[&self.model])
+    }
     fn particles(&self) -> usize {
         self.particles
     }

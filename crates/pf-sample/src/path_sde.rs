@@ -122,6 +122,9 @@ fn sigma() -> f64 {
 }
 
 impl Sampler for PathSdeConfig {
+    fn footprint(&self) -> crate::Footprint {
+        crate::Footprint::new(8.0, self.steps, &[&self.velocity, &self.score])
+    }
     fn particles(&self) -> usize {
         self.particles
     }

@@ -105,6 +105,9 @@ fn one() -> usize {
 }
 
 impl Sampler for PcConfig {
+    fn footprint(&self) -> crate::Footprint {
+        crate::Footprint::new(6.0, self.steps, &[&self.model])
+    }
     fn particles(&self) -> usize {
         self.particles
     }

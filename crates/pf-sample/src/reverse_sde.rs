@@ -126,6 +126,9 @@ pub(crate) fn t_end() -> f64 {
 }
 
 impl Sampler for ReverseSdeConfig {
+    fn footprint(&self) -> crate::Footprint {
+        crate::Footprint::new(6.0, self.steps, &[&self.model])
+    }
     fn particles(&self) -> usize {
         self.particles
     }

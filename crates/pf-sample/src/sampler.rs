@@ -33,6 +33,46 @@ pub trait Sampler: Send + Sync + std::fmt::Debug {
     fn quick(&mut self, q: &Quick) -> Option<usize>;
     /// Draws the samples. Called under a seeded generator; `drv` records and guards.
     fn run(&self, cx: &Ctx, drv: &mut Driver) -> Result<SampleOut>;
+    /// What it holds while it runs, for the pre-flight memory check and `--resume`.
+    fn footprint(&self) -> Footprint {
+        Footprint::default()
+    }
+}
+
+/// A sampler's working set: `rows` float32 [N, D] tensors alive at once (particles, noise,
+/// score, solver stages, autograd buffers), `floats` more float32 values per particle that do
+/// not scale with D (an estimator's activations), the models whose nets it evaluates on all N
+/// particles per step, and the steps a recorded trajectory spans.
+#[derive(Clone, Debug)]
+pub struct Footprint {
+    pub rows: f64,
+    pub floats: f64,
+    pub models: Vec<String>,
+    pub steps: usize,
+}
+
+impl Default for Footprint {
+    /// A conservative working set: 12 rows, no model, no steps.
+    fn default() -> Self {
+        Self {
+            rows: 12.0,
+            floats: 0.0,
+            models: Vec::new(),
+            steps: 0,
+        }
+    }
+}
+
+impl Footprint {
+    /// `rows` rows over `steps` steps, evaluating `models`.
+    pub fn new(rows: f64, steps: usize, models: &[&str]) -> Self {
+        Self {
+            rows,
+            floats: 0.0,
+            models: models.iter().map(|m| m.to_string()).collect(),
+            steps,
+        }
+    }
 }
 
 /// `--quick`'s budget: every run finishes in well under a minute on 2 CPU cores.

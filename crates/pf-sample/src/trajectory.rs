@@ -1,4 +1,5 @@
-//! Recording particle trajectories for animations, with a stride; free when off.
+//! Recording particle trajectories for animations, with a stride; free when off. The per-step
+//! [`Guard`]: non-finite particles and interrupts.
 
 use crate::{Error, Result};
 use tch::{Kind, Tensor};
@@ -37,7 +38,8 @@ impl Default for Guard {
 
 impl Guard {
     /// Errors with the method, step, time and hint if `x` holds a NaN or Inf (checked on the
-    /// interval, and always when `force`).
+    /// interval, and always when `force`); with [`Error::Interrupted`] at every step once SIGINT
+    /// or SIGTERM has arrived ([`pf_core::interrupt::requested`]: one atomic load, no host sync).
     pub fn check(
         &self,
         x: &Tensor,
@@ -47,6 +49,13 @@ impl Guard {
         hint: &str,
         force: bool,
     ) -> Result<()> {
+        if let Some(signal) = pf_core::interrupt::requested() {
+            return Err(Error::Interrupted {
+                method: method.into(),
+                step,
+                signal,
+            });
+        }
         if (force || (self.every > 0 && step % self.every == 0)) && !all_finite(x) {
             return Err(Error::NonFinite {
                 method: method.into(),

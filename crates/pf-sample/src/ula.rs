@@ -146,6 +146,10 @@ fn score_target() -> ScoreSource {
 }
 
 impl Sampler for UlaConfig {
+    fn footprint(&self) -> crate::Footprint {
+        let rows = if self.score == ScoreSource::Autograd { 24.0 } else { 12.0 };
+        crate::Footprint::new(rows, self.steps, &[])
+    }
     fn particles(&self) -> usize {
         self.particles
     }

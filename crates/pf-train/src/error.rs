@@ -28,6 +28,18 @@ pub enum Error {
         last_checkpoint: Option<PathBuf>,
         lr: f64,
     },
+    /// SIGINT or SIGTERM arrived (see [`pf_core::interrupt`]): training stopped before step
+    /// `step` (0-based; `step` steps are complete) and, with an output directory, wrote a
+    /// checkpoint of exactly that state, from which `resume` continues bit for bit.
+    #[error(
+        "interrupted by {signal} at step {step}; {}",
+        checkpoint.as_ref().map(|p| format!("checkpoint: {}", p.display())).unwrap_or_else(|| "no checkpoint written".into())
+    )]
+    Interrupted {
+        step: usize,
+        signal: pf_core::interrupt::Signal,
+        checkpoint: Option<PathBuf>,
+    },
     /// A checkpoint that does not fit this trainer (other parameters, a missing tensor, …).
     #[error("{}: {msg}", path.display())]
     Checkpoint { path: PathBuf, msg: String },

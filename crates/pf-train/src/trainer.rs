@@ -18,6 +18,10 @@
 //! with [`Error::NonFinite`], naming that step, its batch's t range and the last good checkpoint.
 //! Checkpoints (`checkpoint.safetensors` + `.json` in the output directory; see
 //! [`crate::checkpoint`]) are written every `checkpoint_every` steps and at the end, atomically.
+//!
+//! Interrupts: before each step the loop looks at [`pf_core::interrupt::requested`] (one atomic
+//! load); once SIGINT or SIGTERM has arrived it writes a checkpoint of the state after the last
+//! complete step and returns [`Error::Interrupted`], so `resume` continues bit for bit.
 
 use crate::adam::{trainable_named, Adam};
 use crate::checkpoint::{scalar, TrainSidecar, FORMAT};
@@ -63,6 +67,41 @@ impl TrainReport {
     pub fn final_loss(&self) -> Option<f64> {
         self.history.last().map(|r| r.loss)
     }
+}
+
+/// The whole rows of a loss log written by [`Trainer`] (`step,loss,lr,elapsed_s`; a row cut
+/// short by a kill is skipped). The values read back are the ones logged, bit for bit (they are
+/// written in Rust's shortest round-trip form).
+pub fn read_log(path: impl AsRef<Path>) -> Result<Vec<LogRow>> {
+    let path = path.as_ref();
+    let text = std::fs::read_to_string(path).map_err(|e| Error::file(path, e))?;
+    Ok(text
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            if f.len() != 4 {
+                return None;
+            }
+            Some(LogRow {
+                step: f[0].parse().ok()?,
+                loss: f[1].parse().ok()?,
+                lr: f[2].parse().ok()?,
+                elapsed_s: f[3].parse().ok()?,
+            })
+        })
+        .collect())
+}
+
+/// Appends one row; a write that fails part-way (a full disk, a file-size limit) is cut back
+/// off, so the file keeps only whole rows.
+fn append_row(w: &mut std::fs::File, line: &str) -> std::io::Result<()> {
+    let len = w.metadata()?.len();
+    let r = w.write_all(line.as_bytes()).and_then(|()| w.flush());
+    if r.is_err() {
+        let _ = w.set_len(len);
+    }
+    r
 }
 
 /// The trainer (see the module docs).
@@ -211,6 +250,10 @@ impl Trainer {
         let every = self.cfg.log_every;
         let mut lr = self.cfg.lr_at(self.step, self.total);
         while self.step < stop {
+            if let Some(signal) = pf_core::interrupt::requested() {
+                bar.finish_and_clear();
+                return Err(self.interrupted(signal, start));
+            }
             let k = self.step;
             tch::manual_seed(step_seed(self.cfg.seed, k));
             lr = self.cfg.lr_at(k, self.total);
@@ -236,8 +279,7 @@ impl Trainer {
                             "{},{:e},{:e},{:.3}\n",
                             row.step, row.loss, row.lr, row.elapsed_s
                         );
-                        w.write_all(line.as_bytes())
-                            .and_then(|()| w.flush())
+                        append_row(w, &line)
                             .map_err(|e| Error::file(self.csv_path().unwrap_or_default(), e))?;
                     }
                     bar.set_message(format!("loss {:.4e}", row.loss));
@@ -265,6 +307,29 @@ impl Trainer {
             report.last_checkpoint = self.last_checkpoint.clone();
         }
         Ok(report)
+    }
+
+    /// Stopping on SIGINT/SIGTERM at a step boundary: a checkpoint of the current state (when
+    /// there is an output directory and the state is finite), then [`Error::Interrupted`].
+    fn interrupted(&mut self, signal: pf_core::interrupt::Signal, start: Instant) -> Error {
+        let lr = self.cfg.lr_at(self.step, self.total);
+        if let Err(e) = self.check_finite(lr) {
+            return e;
+        }
+        let checkpoint = if self.out_dir.is_some() {
+            match self.save_checkpoint_at(start) {
+                Ok(p) => Some(p),
+                Err(e) => return e,
+            }
+        } else {
+            None
+        };
+        self.elapsed_before += start.elapsed().as_secs_f64();
+        Error::Interrupted {
+            step: self.step,
+            signal,
+            checkpoint,
+        }
     }
 
     /// Device-side bookkeeping of one step: accumulate the loss, remember the first non-finite

@@ -130,7 +130,8 @@ impl Dopri5 {
     }
 
     /// Integrates dy/dt = f(t, y) from `t0` to `t1` (either direction). `observe(k, t, y)` sees
-    /// every accepted step. Returns the state at `t1` and the counters.
+    /// every accepted step. Returns the state at `t1` and the counters; stops with
+    /// [`Error::Interrupted`] at a step boundary when [`crate::interrupt::requested`].
     pub fn solve(
         &self,
         f: &mut impl FnMut(f64, &Tensor) -> Tensor,
@@ -166,6 +167,13 @@ impl Dopri5 {
         };
         let mut rejected_here = false;
         while dir * (t1 - t) > 0.0 {
+            if let Some(signal) = crate::interrupt::requested() {
+                return Err(Error::Interrupted {
+                    what: "dopri5".into(),
+                    step: st.accepted,
+                    signal,
+                });
+            }
             if st.accepted + st.rejected >= self.max_steps {
                 return Err(Error::Solver {
                     solver: "dopri5",

@@ -72,7 +72,8 @@ impl FixedMethod {
 }
 
 /// Integrates from `t0` to `t1` in `steps` uniform steps; `observe(k, t, y)` sees the state after
-/// step k (k = 1..=steps). Returns the final state.
+/// step k (k = 1..=steps). Returns the final state, or [`Error::Interrupted`] at a step boundary
+/// when [`crate::interrupt::requested`].
 pub fn integrate(
     method: FixedMethod,
     f: &mut impl FnMut(f64, &Tensor) -> Tensor,
@@ -88,6 +89,13 @@ pub fn integrate(
     let h = (t1 - t0) / steps as f64;
     let mut y = y0.shallow_clone();
     for k in 0..steps {
+        if let Some(signal) = crate::interrupt::requested() {
+            return Err(Error::Interrupted {
+                what: "ode".into(),
+                step: k,
+                signal,
+            });
+        }
         let t = t0 + k as f64 * h;
         y = method.step(f, t, h, &y);
         observe(k + 1, t + h, &y);

@@ -1,7 +1,8 @@
 //! `pf run`: one experiment config in, one run directory out.
 //!
 //! The directory gets `config.toml` (resolved, every default filled in), one
-//! `samples_<name>.npy` per sampler (`samples.npy` = the first), `metrics.json` and
+//! `samples_<name>.npy` per sampler (`samples.npy` = the first) and `samples_<name>.json` (its
+//! NFE, acceptance and wall time, written last: `--resume` reuses a finished sampler), `metrics.json` and
 //! `metrics.md` (against fresh target samples), figures (`<name>.png` over the target's density,
 //! `<name>_density.png`; with `record`: `<name>_trajectories.png`, `<name>_strip.png`,
 //! `panel.png`, `loss.png`, `loglik.png`), animations (`<name>.gif` for samplers with `record`), per trained model `checkpoint.safetensors` (+ `.json`),
@@ -14,6 +15,7 @@ pub mod outputs;
 pub mod plots;
 
 use crate::config::{LikelihoodPoints, RunConfig, SamplerSpec};
+use crate::faults::{self, Stage};
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use models::{Trained, TrainedSet};
@@ -140,7 +142,12 @@ pub fn execute(cfg: &RunConfig, opts: &RunOpts) -> Result<RunSummary> {
 
     // the reference the metrics compare against: fresh samples with their own seed
     tch::manual_seed(stage_seed(cfg.seed, "reference"));
-    let reference = target.sample(cfg.output.reference, device);
+    let reference = faults::stage(
+        Stage::Reference {
+            n: cfg.output.reference,
+        },
+        || Ok(target.sample(cfg.output.reference, device)),
+    )?;
 
     let (trained, model_results) = train_models(cfg, &*target, &dir, opts)?;
     let models = TrainedSet(trained);
@@ -148,6 +155,25 @@ pub fn execute(cfg: &RunConfig, opts: &RunOpts) -> Result<RunSummary> {
     let mut results = Vec::new();
     let mut finals: Vec<Tensor> = Vec::new();
     for (i, s) in cfg.samplers.iter().enumerate() {
+        let label = s.label();
+        // --resume: a sampler finished in an earlier run is read back, not run again
+        if let Some((x, done)) = faults::resume::finished(&dir, cfg, s, opts.resume, device)? {
+            results.push(SamplerResult {
+                label: label.clone(),
+                method: s.method.clone(),
+                particles: x.size()[0] as usize,
+                wall_s: done.wall_s,
+                nfe: done.nfe,
+                acceptance: done.diagnostics.get("acceptance").copied(),
+                diagnostics: done.diagnostics,
+                metrics: report(&x, &reference, target.neck()),
+                samples: format!("samples_{label}.npy"),
+                figure: done.figure,
+                gif: done.gif,
+            });
+            finals.push(x);
+            continue;
+        }
         let (r, x) = run_sampler(
             cfg, i, s, &*target, &models, &reference, &figures, &dir, device,
         )?;
@@ -170,7 +196,14 @@ pub fn execute(cfg: &RunConfig, opts: &RunOpts) -> Result<RunSummary> {
     }
 
     let likelihood = match &cfg.likelihood {
-        Some(l) => Some(run_likelihood(l, &*target, &models.0, &dir, cfg, device)?),
+        Some(l) => {
+            let points = match l.points {
+                LikelihoodPoints::Grid { n, .. } | LikelihoodPoints::Samples { n } => n,
+            };
+            Some(faults::stage(Stage::Likelihood { points }, || {
+                run_likelihood(l, &*target, &models.0, &dir, cfg, device)
+            })?)
+        }
         None => None,
     };
 
@@ -210,8 +243,13 @@ fn train_models(
         };
         tch::manual_seed(stage_seed(cfg.seed, &format!("model/{}", m.name)));
         tracing::info!(model = %m.name, "training");
-        let t =
-            tch::with_grad(|| models::train(m, target, cfg.seed, &mdir, opts.device, opts.resume))?;
+        let stage = Stage::Model {
+            name: m.name.clone(),
+            batch: m.train.batch_size,
+        };
+        let t = faults::stage(stage, || {
+            tch::with_grad(|| models::train(m, target, cfg.seed, &mdir, opts.device, opts.resume))
+        })?;
         results.push(ModelResult {
             name: m.name.clone(),
             loss: m.loss.kind.clone(),
@@ -294,13 +332,19 @@ fn run_sampler(
         device,
     };
     let started = Instant::now();
+    let sampling = Stage::Sampler {
+        label: label.clone(),
+        particles: s.sampler.particles(),
+    };
     // pf-sample's errors start with the method; name the sampler when its label differs
-    let out = s.sampler.run(&cx, &mut drv).with_context(|| {
-        if label == s.method {
-            format!("sampler[{i}]")
-        } else {
-            format!("sampler[{i}] {label}")
-        }
+    let out = faults::stage(sampling, || {
+        s.sampler.run(&cx, &mut drv).with_context(|| {
+            if label == s.method {
+                format!("sampler[{i}]")
+            } else {
+                format!("sampler[{i}] {label}")
+            }
+        })
     })?;
     let _ = out.x.sum(Kind::Float).double_value(&[]); // wait for the device before stopping the clock
     let wall_s = started.elapsed().as_secs_f64();
@@ -314,6 +358,14 @@ fn run_sampler(
     }
     let title = format!("{label} — energy {:.2e}", metrics.energy);
     let (figure, gif) = sampler_figures(cfg, &label, title, target, &out, figures, dir)?;
+    let done = faults::resume::SamplerDone {
+        nfe: out.nfe,
+        diagnostics: out.diagnostics.clone(),
+        wall_s,
+        figure: figure.clone(),
+        gif: gif.clone(),
+    };
+    faults::resume::mark_finished(dir, cfg, s, done)?;
     let result = SamplerResult {
         label,
         method: s.method.clone(),

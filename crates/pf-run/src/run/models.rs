@@ -142,6 +142,11 @@ pub fn train(
         .run(|k| objective.loss(&pred, &x0(k)))
         .with_context(|| format!("training model {}", cfg.name))?;
     let wall_s = started.elapsed().as_secs_f64();
+    // a resumed model's loss history: every row, those of the earlier runs too
+    let mut report = report;
+    if let Some(csv) = trainer.csv_path().filter(|_| resume) {
+        report.history = pf_train::trainer::read_log(&csv)?;
+    }
     // sample with the EMA weights when there are any, and keep a plain copy PyTorch can load
     trainer.save_model(dir.join("model.safetensors"), true, &sidecar)?;
     trainer.copy_ema_to_model();

@@ -73,8 +73,8 @@ pub fn prepare_dir(dir: &Path, force: bool) -> Result<PathBuf> {
         }
         let non_empty = std::fs::read_dir(dir)
             .with_context(|| format!("cannot read output directory {}", dir.display()))?
-            .next()
-            .is_some();
+            .flatten()
+            .any(|e| e.file_name() != crate::faults::lock::LOCK_FILE);
         if non_empty && !force {
             anyhow::bail!(
                 "output directory {} is not empty (use --force to write into it)",
@@ -130,14 +130,6 @@ pub fn discard_failed(dir: &Path, existed: bool) {
                 std::fs::remove_file(&p)
             };
         }
-    }
-}
-
-/// Whether `dir` is absent or an empty directory.
-pub fn absent_or_empty(dir: &Path) -> bool {
-    match std::fs::read_dir(dir) {
-        Ok(mut rd) => rd.next().is_none(),
-        Err(_) => !dir.exists(),
     }
 }
 
