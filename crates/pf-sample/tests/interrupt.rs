@@ -8,7 +8,7 @@ use pf_core::target::GaussianMixture;
 use pf_sample::init::Init;
 use pf_sample::ode::OdeSampler;
 use pf_sample::ula::Ula;
-use pf_sample::Error;
+use pf_sample::{Driver, Error};
 use tch::{Device, Kind, Tensor};
 
 #[test]
@@ -21,10 +21,18 @@ fn samplers_and_integrators_stop_with_a_typed_error() {
     };
     // not requested: runs to the end
     assert!(ula
-        .run(&TargetScore(&target), &Init::StdNormal, 50, 1, Device::Cpu)
+        .run(
+            &TargetScore(&target),
+            Init::StdNormal.draw(50, 1, Device::Cpu).unwrap(),
+            &mut Driver::default()
+        )
         .is_ok_and(|o| o.nfe == 10));
     interrupt::request(Signal::Interrupt);
-    match ula.run(&TargetScore(&target), &Init::StdNormal, 50, 1, Device::Cpu) {
+    match ula.run(
+        &TargetScore(&target),
+        Init::StdNormal.draw(50, 1, Device::Cpu).unwrap(),
+        &mut Driver::default(),
+    ) {
         Err(Error::Interrupted {
             method,
             step,
@@ -40,12 +48,14 @@ fn samplers_and_integrators_stop_with_a_typed_error() {
     let ode = OdeSampler::default();
     let x = Tensor::zeros([4, 1], (Kind::Float, Device::Cpu));
     let mut rhs = |_t: f64, x: &Tensor| -x;
-    match ode.run(&mut rhs, &x, 1.0, "flow") {
+    match ode.run(&mut rhs, &x, 1.0, "flow", &mut Driver::default()) {
         Err(Error::Core(pf_core::Error::Interrupted { step, signal, .. })) => {
             assert_eq!((step, signal), (0, Signal::Interrupt));
         }
         other => panic!("expected Interrupted, got {:?}", other.map(|o| o.nfe)),
     }
     interrupt::clear();
-    assert!(ode.run(&mut rhs, &x, 1.0, "flow").is_ok());
+    assert!(ode
+        .run(&mut rhs, &x, 1.0, "flow", &mut Driver::default())
+        .is_ok());
 }
