@@ -9,6 +9,7 @@ mod info;
 mod overrides;
 mod quick;
 mod run;
+mod sweep;
 
 use anyhow::Result;
 use clap::Parser;
@@ -84,6 +85,10 @@ fn run(cli: Cli) -> Result<()> {
         anyhow::ensure!(n >= 1, "--threads must be ≥ 1, got {n}");
         tch::set_num_threads(n as i32);
     }
+    if let Command::Sweep(args) = cli.command {
+        // before selecting a device: a Slurm sweep may ask for GPUs this machine lacks
+        return sweep::main(args, g);
+    }
     let device = pf_core::device::select_device(&g.device)?;
     tracing::info!(device = %pf_core::device::device_name(device), "device selected");
     match cli.command {
@@ -93,5 +98,6 @@ fn run(cli: Cli) -> Result<()> {
         Command::Compare { config, args } => {
             commands::compare(config.as_deref(), &args, device, g.seed)
         }
+        Command::Sweep(_) => unreachable!("handled above"),
     }
 }
