@@ -26,6 +26,9 @@ done
 # (which makes small-tensor work 5-20x slower under contention).
 export OMP_NUM_THREADS=1
 
+step "single-node Slurm for pf sweep's test (scripts/slurm-up.sh; as root)"
+if [[ $(id -u) -eq 0 ]]; then scripts/slurm-up.sh; else echo "not root: the Slurm test skips (fails when CI=true)"; fi
+
 step "cargo test --workspace"
 cargo test --workspace
 

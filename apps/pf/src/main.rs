@@ -44,10 +44,14 @@ fn usage_error(e: clap::Error) -> ! {
     }
     let text = e.render().to_string();
     let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
-    let first = lines
+    let mut first = lines
         .next()
         .unwrap_or("error: invalid arguments")
         .to_string();
+    if first.ends_with(':') {
+        // "the following required arguments were not provided:" and the first of them
+        first = format!("{first} {}", lines.next().unwrap_or_default());
+    }
     let tip = lines
         .find_map(|l| l.strip_prefix("tip: "))
         .map(|t| format!("; {t}"))

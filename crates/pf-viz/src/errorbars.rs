@@ -65,6 +65,8 @@ pub struct ErrorBarOpts {
     pub log_y: bool,
     /// Shown y range; `None`: the bars' range plus a 5% margin (multiplicative on a log axis).
     pub y_range: Option<(f64, f64)>,
+    /// Ticks of a log x axis (e.g. the swept values); `None` (or a linear axis): automatic.
+    pub x_ticks: Option<Vec<f64>>,
     /// Image size in pixels.
     pub size: (u32, u32),
 }
@@ -78,6 +80,7 @@ impl Default for ErrorBarOpts {
             log_x: false,
             log_y: false,
             y_range: None,
+            x_ticks: None,
             size: (640, 420),
         }
     }
@@ -97,7 +100,11 @@ struct Line {
 ///
 /// Errors: no series or no points, unequal lengths, a negative or NaN error where the mean is
 /// finite, a bad range, or an unwritable path.
-pub fn errorbars(path: impl AsRef<Path>, series: &[ErrorSeries], opts: &ErrorBarOpts) -> Result<()> {
+pub fn errorbars(
+    path: impl AsRef<Path>,
+    series: &[ErrorSeries],
+    opts: &ErrorBarOpts,
+) -> Result<()> {
     let path = path.as_ref();
     if series.iter().all(|s| s.xs.is_empty()) {
         return Err(Error::empty(path, "no series or no points"));
@@ -180,15 +187,23 @@ pub fn errorbars(path: impl AsRef<Path>, series: &[ErrorSeries], opts: &ErrorBar
         }
     };
     let title = with_note(&opts.title, dropped, "non-finite");
-    let title = with_note(
-        &title,
-        nonpositive,
-        "non-positive (log axis)",
-    );
+    let title = with_note(&title, nonpositive, "non-positive (log axis)");
     let (xl, xh) = x_range;
     let (yl, yh) = y_range;
     write_png(path, opts.size, |root| {
-        let lx = (xl..xh).log_scale().with_key_points(log_ticks(xl, xh));
+        let given = opts
+            .x_ticks
+            .as_ref()
+            .map(|t| {
+                t.iter()
+                    .copied()
+                    .filter(|v| (xl..=xh).contains(v))
+                    .collect::<Vec<_>>()
+            })
+            .filter(|t| !t.is_empty());
+        let lx = (xl..xh)
+            .log_scale()
+            .with_key_points(given.unwrap_or_else(|| log_ticks(xl, xh)));
         let ly = (yl..yh).log_scale().with_key_points(log_ticks(yl, yh));
         match (opts.log_x, opts.log_y) {
             (false, false) => draw(root, &title, opts, xl..xh, yl..yh, y_range, &lines),
@@ -251,7 +266,11 @@ where
                     PathElement::new(vec![(x, y), (x + 22, y)], color.stroke_width(2))
                 });
             }
-            chart.draw_series(piece.iter().map(|b| Circle::new((b.0, b.1), 3, color.filled())))?;
+            chart.draw_series(
+                piece
+                    .iter()
+                    .map(|b| Circle::new((b.0, b.1), 3, color.filled())),
+            )?;
             // bars: a vertical line from mean − err to mean + err, 10 px caps at both ends
             let style = color.stroke_width(2);
             let bars = piece.iter().filter(|b| b.3 > b.2);
@@ -261,9 +280,10 @@ where
             )?;
             // (no cap where the axis cuts a bar)
             let ends = bars.flat_map(|b| [(b.0, b.2), (b.0, b.3)]);
-            chart.draw_series(ends.filter(|e| clip(e.1) == e.1).map(|e| {
-                EmptyElement::at(e) + PathElement::new(vec![(-5, 0), (5, 0)], style)
-            }))?;
+            chart
+                .draw_series(ends.filter(|e| clip(e.1) == e.1).map(|e| {
+                    EmptyElement::at(e) + PathElement::new(vec![(-5, 0), (5, 0)], style)
+                }))?;
         }
     }
     if any_label {

@@ -156,8 +156,8 @@ fn mean_sd(v: &[f64]) -> Option<(f64, Option<f64>)> {
     }
     let n = v.len() as f64;
     let m = v.iter().sum::<f64>() / n;
-    let sd = (v.len() > 1)
-        .then(|| (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0)).sqrt());
+    let sd =
+        (v.len() > 1).then(|| (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0)).sqrt());
     Some((m, sd))
 }
 
@@ -259,7 +259,10 @@ pub fn collect(dir: &Path, plot: &PlotArgs) -> Result<()> {
         for (i, s) in st.iter().enumerate() {
             let mut row = vec![plan.points[i].name.clone(), s.word().to_string()];
             row.extend(values(i));
-            row.extend(cols.iter().map(|c| lookup(s, c).map_or(String::new(), |v| v.1)));
+            row.extend(
+                cols.iter()
+                    .map(|c| lookup(s, c).map_or(String::new(), |v| v.1)),
+            );
             out += &csv_line(row);
         }
         out
@@ -277,7 +280,10 @@ pub fn collect(dir: &Path, plot: &PlotArgs) -> Result<()> {
     };
     let x_key = match &plot.x {
         Some(x) if !keys.contains(x) => {
-            bail!("invalid --x {x}: not a swept key (swept: {})", keys.join(", "))
+            bail!(
+                "invalid --x {x}: not a swept key (swept: {})",
+                keys.join(", ")
+            )
         }
         Some(x) => Some(x.clone()),
         None => plan.x.clone().or_else(|| keys.first().cloned()),
@@ -327,10 +333,17 @@ pub fn collect(dir: &Path, plot: &PlotArgs) -> Result<()> {
             .iter()
             .map(|kv| kv.split_once('=').map_or("", |x| x.1).replace('|', "\\|"))
             .collect();
-        let ok = members.iter().filter(|&&i| matches!(st[i], Status::Ok(_))).count();
+        let ok = members
+            .iter()
+            .filter(|&&i| matches!(st[i], Status::Ok(_)))
+            .count();
         row.push(format!("{ok}/{}", members.len()));
         for c in &md_cols {
-            let v: Vec<f64> = members.iter().filter_map(|&i| lookup(&st[i], c)).map(|v| v.0).collect();
+            let v: Vec<f64> = members
+                .iter()
+                .filter_map(|&i| lookup(&st[i], c))
+                .map(|v| v.0)
+                .collect();
             row.push(match mean_sd(&v) {
                 None => "–".into(),
                 Some((m, None)) => format!("{m:.3e}"),
@@ -363,7 +376,10 @@ pub fn collect(dir: &Path, plot: &PlotArgs) -> Result<()> {
         wrote_png = true;
     }
     md += &if wrote_png {
-        format!("\n![{metric} against {}]({png})\n", x_key.as_deref().unwrap_or(""))
+        format!(
+            "\n![{metric} against {}]({png})\n",
+            x_key.as_deref().unwrap_or("")
+        )
     } else {
         String::new()
     };
@@ -388,8 +404,16 @@ pub fn collect(dir: &Path, plot: &PlotArgs) -> Result<()> {
         for (i, e) in &failures {
             eprintln!("{} {}: {e}", st[*i].word(), plan.points[*i].name);
         }
-        let names: Vec<&str> = failures.iter().map(|(i, _)| plan.points[*i].name.as_str()).collect();
-        bail!("{} of {} points not complete: {}", failures.len(), st.len(), names.join("; "));
+        let names: Vec<&str> = failures
+            .iter()
+            .map(|(i, _)| plan.points[*i].name.as_str())
+            .collect();
+        bail!(
+            "{} of {} points not complete: {}",
+            failures.len(),
+            st.len(),
+            names.join("; ")
+        );
     }
     Ok(())
 }
@@ -410,7 +434,10 @@ fn plot_metric(
     let keys = plan.keys();
     let xi = keys.iter().position(|k| k == x).expect("checked");
     let value = |i: usize, k: usize| -> String {
-        plan.points[i].set[k].split_once('=').map_or("", |v| v.1).to_string()
+        plan.points[i].set[k]
+            .split_once('=')
+            .map_or("", |v| v.1)
+            .to_string()
     };
     // the x values in sweep order, numeric when they all parse
     let mut xs_text: Vec<String> = Vec::new();
@@ -423,7 +450,10 @@ fn plot_metric(
     // a number, or a one-element array of one (a per-dimension step size given once)
     let number = |v: &str| {
         let v = v.trim();
-        let v = v.strip_prefix('[').and_then(|r| r.strip_suffix(']')).unwrap_or(v);
+        let v = v
+            .strip_prefix('[')
+            .and_then(|r| r.strip_suffix(']'))
+            .unwrap_or(v);
         v.trim().parse::<f64>().ok()
     };
     let parsed: Option<Vec<f64>> = xs_text.iter().map(|v| number(v)).collect();
@@ -445,8 +475,13 @@ fn plot_metric(
             if !lines.contains_key(&key) {
                 order.push(key.clone());
             }
-            let slot = lines.entry(key).or_insert_with(|| vec![Vec::new(); xs.len()]);
-            let at = xs_text.iter().position(|v| *v == value(i, xi)).expect("listed");
+            let slot = lines
+                .entry(key)
+                .or_insert_with(|| vec![Vec::new(); xs.len()]);
+            let at = xs_text
+                .iter()
+                .position(|v| *v == value(i, xi))
+                .expect("listed");
             if let Some((f, _)) = lookup(s, c) {
                 slot[at].push(f);
             }
@@ -461,13 +496,16 @@ fn plot_metric(
             for (k, v) in others.iter().zip(other) {
                 name += &format!(", {}={v}", short_keys[*k]);
             }
-            let (mut ys, mut es) = (Vec::new(), Vec::new());
-            for vals in &lines[key] {
-                let (m, sd) = mean_sd(vals).unwrap_or((f64::NAN, None));
-                ys.push(m);
-                es.push(sd.unwrap_or(0.0));
+            // x values where no run finished are left out (sweep.md lists those points)
+            let (mut sx, mut ys, mut es) = (Vec::new(), Vec::new(), Vec::new());
+            for (x, vals) in xs.iter().zip(&lines[key]) {
+                if let Some((m, sd)) = mean_sd(vals) {
+                    sx.push(*x);
+                    ys.push(m);
+                    es.push(sd.unwrap_or(0.0));
+                }
             }
-            pf_viz::ErrorSeries::new(name, xs.clone(), ys, es)
+            pf_viz::ErrorSeries::new(name, sx, ys, es)
         })
         .collect();
     let pos = |v: &[f64]| {
@@ -492,6 +530,7 @@ fn plot_metric(
         y_label: metric.to_string(),
         log_x: pos(&xs),
         log_y: pos(&all_y),
+        x_ticks: (xs.len() <= 12).then(|| xs.clone()),
         ..pf_viz::ErrorBarOpts::default()
     };
     pf_viz::errorbars(dir.join(png), &series, &opts)?;
@@ -512,7 +551,10 @@ mod tests {
         .unwrap();
         let mut out = Vec::new();
         flatten("", &v, &mut out);
-        let names: Vec<(&str, &str)> = out.iter().map(|(k, _, t)| (k.as_str(), t.as_str())).collect();
+        let names: Vec<(&str, &str)> = out
+            .iter()
+            .map(|(k, _, t)| (k.as_str(), t.as_str()))
+            .collect();
         assert_eq!(
             names,
             [
@@ -541,7 +583,9 @@ mod tests {
 
     #[test]
     fn csv_quotes_only_what_needs_it() {
-        assert_eq!(csv_line(["a".into(), "[0.01, 0.1]".into(), "say \"x\"".into()]),
-            "a,\"[0.01, 0.1]\",\"say \"\"x\"\"\"\n");
+        assert_eq!(
+            csv_line(["a".into(), "[0.01, 0.1]".into(), "say \"x\"".into()]),
+            "a,\"[0.01, 0.1]\",\"say \"\"x\"\"\"\n"
+        );
     }
 }

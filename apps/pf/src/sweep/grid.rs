@@ -36,7 +36,11 @@ pub fn parse_spec(flag: &str, spec: &str) -> Result<(String, Vec<String>)> {
         bail!("empty grid: {flag} {key}= has no values (give {flag} {key}=V1,V2,…)");
     }
     if let Some(i) = values.iter().position(String::is_empty) {
-        bail!("invalid {flag} {key}: value {} of {} is empty", i + 1, values.len());
+        bail!(
+            "invalid {flag} {key}: value {} of {} is empty",
+            i + 1,
+            values.len()
+        );
     }
     Ok((key.to_string(), values))
 }
@@ -72,9 +76,16 @@ fn split_top(raw: &str) -> Result<Vec<String>> {
 
 /// `--seeds`: `A..B` (inclusive: `0..2` is 0, 1, 2), a list `0,3,7`, or one seed.
 pub fn parse_seeds(s: &str) -> Result<Vec<u64>> {
-    let bad = || anyhow::anyhow!("invalid --seeds {s:?}: expected A..B (inclusive), a list 0,3,7 or one seed");
+    let bad = || {
+        anyhow::anyhow!(
+            "invalid --seeds {s:?}: expected A..B (inclusive), a list 0,3,7 or one seed"
+        )
+    };
     let seeds: Vec<u64> = if let Some((a, b)) = s.split_once("..") {
-        let (a, b): (u64, u64) = (a.trim().parse().map_err(|_| bad())?, b.trim().parse().map_err(|_| bad())?);
+        let (a, b): (u64, u64) = (
+            a.trim().parse().map_err(|_| bad())?,
+            b.trim().parse().map_err(|_| bad())?,
+        );
         if a > b {
             bail!("invalid --seeds {s:?}: empty range ({a} > {b})");
         }
@@ -124,7 +135,11 @@ pub fn axes(grid: &[String], zip: &[String]) -> Result<Vec<Axis>> {
                 .collect(),
         });
     }
-    let mut keys: Vec<&str> = axes.iter().flat_map(|a| &a.keys).map(String::as_str).collect();
+    let mut keys: Vec<&str> = axes
+        .iter()
+        .flat_map(|a| &a.keys)
+        .map(String::as_str)
+        .collect();
     keys.sort_unstable();
     if let Some(w) = keys.windows(2).find(|w| w[0] == w[1]) {
         bail!("invalid grid: key {} is swept twice", w[0]);
@@ -236,7 +251,10 @@ mod tests {
         assert_eq!(v, ["[0.01, 0.1]", "[0.02,0.2]", "1e-3"]);
         let (_, v) = parse_spec("--grid", "x={a=1, b=\"p,q\"},'r,s'").unwrap();
         assert_eq!(v, ["{a=1, b=\"p,q\"}", "'r,s'"]);
-        assert!(parse_spec("--grid", "eta=").unwrap_err().to_string().starts_with("empty grid"));
+        assert!(parse_spec("--grid", "eta=")
+            .unwrap_err()
+            .to_string()
+            .starts_with("empty grid"));
         assert!(parse_spec("--grid", "eta=1,,2").is_err());
         assert!(parse_spec("--grid", "eta").is_err());
         assert!(parse_spec("--grid", "eta=[1,2").is_err());
@@ -255,7 +273,10 @@ mod tests {
     #[test]
     fn product_order_and_names() {
         let ax = axes(
-            &["sampler.ula.eta=1e-3,[0.01, 0.1]".into(), "sampler.ula.steps=10,20".into()],
+            &[
+                "sampler.ula.eta=1e-3,[0.01, 0.1]".into(),
+                "sampler.ula.steps=10,20".into(),
+            ],
             &[],
         )
         .unwrap();
@@ -274,7 +295,10 @@ mod tests {
                 "eta=0.01_0.1,steps=20,seed=1",
             ]
         );
-        assert_eq!(p[5].set, ["sampler.ula.eta=[0.01, 0.1]", "sampler.ula.steps=10"]);
+        assert_eq!(
+            p[5].set,
+            ["sampler.ula.eta=[0.01, 0.1]", "sampler.ula.steps=10"]
+        );
         assert_eq!(p[5].seed, Some(1));
     }
 
@@ -282,7 +306,10 @@ mod tests {
     fn zip_advances_together_and_short_names_stay_unique() {
         let ax = axes(
             &[],
-            &["sampler.ula.eta=0.1,0.2".into(), "sampler.mala.eta=1,2".into()],
+            &[
+                "sampler.ula.eta=0.1,0.2".into(),
+                "sampler.mala.eta=1,2".into(),
+            ],
         )
         .unwrap();
         let p = points(&ax, None).unwrap();
@@ -290,10 +317,6 @@ mod tests {
         assert_eq!(names, ["ula.eta=0.1,mala.eta=1", "ula.eta=0.2,mala.eta=2"]);
         assert!(axes(&[], &["a=1,2".into(), "b=1".into()]).is_err());
         assert!(axes(&["a=1".into(), "a=2".into()], &[]).is_err());
-        assert!(points(
-            &axes(&["a=\"x y\",xy".into()], &[]).unwrap(),
-            None
-        )
-        .is_err());
+        assert!(points(&axes(&["a=\"x y\",xy".into()], &[]).unwrap(), None).is_err());
     }
 }

@@ -62,8 +62,9 @@ pub struct SweepOpts {
     /// The experiment config (TOML).
     #[arg(required = true)]
     pub config: Option<PathBuf>,
-    /// Sweep a key over values: --grid sampler.ula.eta=1e-3,1e-2 (repeatable; axes multiply;
-    /// keys and values as for --set; commas inside [..] or {..} belong to a value).
+    /// Sweep a key over values: --grid sampler.ula.steps=100,200 (repeatable; axes multiply;
+    /// keys and values as for --set; commas inside [..] or {..} belong to a value:
+    /// --grid 'sampler.ula.eta=[1e-3],[1e-2]').
     #[arg(long, value_name = "KEY=V1,V2,…")]
     pub grid: Vec<String>,
     /// Keys that advance together: --zip a=1,2 --zip b=10,20 gives (1, 10), (2, 20) (one axis).
@@ -193,7 +194,13 @@ impl Plan {
     /// What makes two sweeps the same sweep (the commands and paths may differ).
     fn same_sweep(&self, other: &Plan) -> bool {
         (&self.set, self.quick, &self.seeds, &self.axes, &self.points)
-            == (&other.set, other.quick, &other.seeds, &other.axes, &other.points)
+            == (
+                &other.set,
+                other.quick,
+                &other.seeds,
+                &other.axes,
+                &other.points,
+            )
     }
 }
 
@@ -201,11 +208,13 @@ impl Plan {
 pub fn read_plan(dir: &Path) -> Result<Plan> {
     let p = dir.join(PLAN);
     let text = std::fs::read_to_string(&p).with_context(|| {
-        format!("{} holds no readable {PLAN}: not a sweep directory", dir.display())
+        format!(
+            "{} holds no readable {PLAN}: not a sweep directory",
+            dir.display()
+        )
     })?;
-    toml::from_str(&text).map_err(|e| {
-        anyhow::anyhow!("{}: {}", p.display(), e.message().replace('\n', " "))
-    })
+    toml::from_str(&text)
+        .map_err(|e| anyhow::anyhow!("{}: {}", p.display(), e.message().replace('\n', " ")))
 }
 
 /// `pf sweep …`.
@@ -279,7 +288,12 @@ fn sweep(o: SweepOpts, g: &Global) -> Result<()> {
     check(&text, &o.set, o.quick).with_context(|| format!("config {origin}"))?;
     for a in &axes {
         for step in &a.values {
-            let kv: Vec<String> = a.keys.iter().zip(step).map(|(k, v)| format!("{k}={v}")).collect();
+            let kv: Vec<String> = a
+                .keys
+                .iter()
+                .zip(step)
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
             let mut sets = o.set.clone();
             sets.extend(kv.iter().cloned());
             let flag = if a.keys.len() > 1 { "--zip" } else { "--grid" };
@@ -288,11 +302,19 @@ fn sweep(o: SweepOpts, g: &Global) -> Result<()> {
         }
     }
     if axes.len() > 1 {
-        for p in points.iter().filter(|p| p.seed == points[0].seed || seeds.is_none()) {
+        for p in points
+            .iter()
+            .filter(|p| p.seed == points[0].seed || seeds.is_none())
+        {
             let mut sets = o.set.clone();
             sets.extend(p.set.iter().cloned());
             check(&text, &sets, o.quick).map_err(|e| {
-                anyhow::anyhow!("invalid sweep point {} ({}): {}", p.name, p.set.join(" "), cause(&e))
+                anyhow::anyhow!(
+                    "invalid sweep point {} ({}): {}",
+                    p.name,
+                    p.set.join(" "),
+                    cause(&e)
+                )
             })?;
         }
     }
@@ -300,19 +322,26 @@ fn sweep(o: SweepOpts, g: &Global) -> Result<()> {
     let keys: Vec<String> = axes.iter().flat_map(|a| a.keys.clone()).collect();
     if let Some(x) = &o.plot.x {
         if !keys.contains(x) {
-            bail!("invalid --x {x}: not a swept key (swept: {})", keys.join(", "));
+            bail!(
+                "invalid --x {x}: not a swept key (swept: {})",
+                keys.join(", ")
+            );
         }
     }
 
     // where, with how many threads, on which device
     let dir = o.out.clone().unwrap_or_else(|| {
         let stem = base.name.clone().unwrap_or_else(|| {
-            config.file_stem().and_then(|s| s.to_str()).unwrap_or("sweep").to_string()
+            config
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or("sweep")
+                .to_string()
         });
         PathBuf::from("sweeps").join(stem)
     });
-    let dir = std::path::absolute(&dir)
-        .with_context(|| format!("invalid --out {}", dir.display()))?;
+    let dir =
+        std::path::absolute(&dir).with_context(|| format!("invalid --out {}", dir.display()))?;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let (threads, device, slurm_opts) = if o.slurm {
         let threads = g.threads.or(o.cpus_per_task).unwrap_or(1);
@@ -422,10 +451,15 @@ fn adopt(plan: &mut Plan, dir: &Path, text: &str, resume: bool, g: &Global) -> R
         } else {
             "other points or overrides"
         };
-        bail!("{d} holds another sweep ({what}: {}); give a fresh --out", old.command);
+        bail!(
+            "{d} holds another sweep ({what}: {}); give a fresh --out",
+            old.command
+        );
     }
     if !resume {
-        bail!("{d} already holds this sweep: add --resume to finish it (complete points are skipped)");
+        bail!(
+            "{d} already holds this sweep: add --resume to finish it (complete points are skipped)"
+        );
     }
     if g.threads.is_some_and(|t| t != old.threads) {
         bail!(
@@ -436,7 +470,10 @@ fn adopt(plan: &mut Plan, dir: &Path, text: &str, resume: bool, g: &Global) -> R
     if plan.device != old.device {
         let explicit = g.device != "auto" || plan.slurm.as_ref().is_some_and(|s| s.gpus.is_some());
         if explicit {
-            bail!("{d} was swept on --device {}; resume on the same", old.device);
+            bail!(
+                "{d} was swept on --device {}; resume on the same",
+                old.device
+            );
         }
         plan.device = old.device.clone();
     }

@@ -91,11 +91,13 @@ fn array_script(plan: &Plan, dir: &Path, exe: &Path, cwd: &Path, spec: &str) -> 
         let args: Vec<String> = plan
             .args(dir, i)
             .into_iter()
-            .map(|a| match a.strip_prefix(&dir_s).filter(|r| r.starts_with('/')) {
-                // paths inside the sweep directory through $dir
-                Some(rest) => format!("\"$dir\"{}", shell_quote(rest)),
-                None => shell_quote(&a),
-            })
+            .map(
+                |a| match a.strip_prefix(&dir_s).filter(|r| r.starts_with('/')) {
+                    // paths inside the sweep directory through $dir
+                    Some(rest) => format!("\"$dir\"{}", shell_quote(rest)),
+                    None => shell_quote(&a),
+                },
+            )
             .collect();
         h += &format!(
             "  {i}) name={}; args=({}) ;;\n",
@@ -129,7 +131,10 @@ fn collect_script(plan: &Plan, dir: &Path, exe: &Path, cwd: &Path) -> String {
     h += &resources(plan, 1);
     h += &format!(
         "#SBATCH --output={}\n#SBATCH --chdir={}\n\nexec {} sweep collect {}\n",
-        dir.join("slurm").join("logs").join("collect_%j.out").display(),
+        dir.join("slurm")
+            .join("logs")
+            .join("collect_%j.out")
+            .display(),
         cwd.display(),
         shell_quote(&exe.display().to_string()),
         shell_quote(&dir.display().to_string())
@@ -202,8 +207,14 @@ pub fn run(plan: &Plan, dir: &Path, submit: bool) -> Result<()> {
         &sdir.join("array.sh"),
         &array_script(plan, dir, &exe, &cwd, spec.as_deref().unwrap_or(&full)),
     )?;
-    write_exec(&sdir.join("collect.sh"), &collect_script(plan, dir, &exe, &cwd))?;
-    write_exec(&sdir.join("submit.sh"), &submit_script(dir, spec.as_deref()))?;
+    write_exec(
+        &sdir.join("collect.sh"),
+        &collect_script(plan, dir, &exe, &cwd),
+    )?;
+    write_exec(
+        &sdir.join("submit.sh"),
+        &submit_script(dir, spec.as_deref()),
+    )?;
 
     // the manifest: what each index runs, and every submission so far
     let mpath = sdir.join("manifest.json");
