@@ -49,7 +49,7 @@ pub enum Command {
     },
     /// Run a config over a grid of values and seeds (locally or on Slurm) and collect one table;
     /// `pf sweep collect DIR` collects again.
-    Sweep(crate::sweep::SweepArgs),
+    Sweep(Box<crate::sweep::SweepArgs>),
     /// Time one workload (the seeds' sizes by default) and print one JSON line.
     Bench(crate::bench::BenchArgs),
 }

@@ -91,7 +91,7 @@ fn run(cli: Cli) -> Result<()> {
     }
     if let Command::Sweep(args) = cli.command {
         // before selecting a device: a Slurm sweep may ask for GPUs this machine lacks
-        return sweep::main(args, g);
+        return sweep::main(*args, g);
     }
     let device = pf_core::device::select_device(&g.device)?;
     tracing::info!(device = %pf_core::device::device_name(device), "device selected");

@@ -191,25 +191,28 @@ pub fn errorbars(
     let (xl, xh) = x_range;
     let (yl, yh) = y_range;
     write_png(path, opts.size, |root| {
-        let given = opts
-            .x_ticks
-            .as_ref()
-            .map(|t| {
-                t.iter()
-                    .copied()
-                    .filter(|v| (xl..=xh).contains(v))
-                    .collect::<Vec<_>>()
-            })
-            .filter(|t| !t.is_empty());
-        let lx = (xl..xh)
-            .log_scale()
-            .with_key_points(given.unwrap_or_else(|| log_ticks(xl, xh)));
-        let ly = (yl..yh).log_scale().with_key_points(log_ticks(yl, yh));
+        // log ticks only for a log axis (its range is positive)
+        let lx = || {
+            let given = opts
+                .x_ticks
+                .as_ref()
+                .map(|t| {
+                    t.iter()
+                        .copied()
+                        .filter(|v| (xl..=xh).contains(v))
+                        .collect::<Vec<_>>()
+                })
+                .filter(|t| !t.is_empty());
+            (xl..xh)
+                .log_scale()
+                .with_key_points(given.unwrap_or_else(|| log_ticks(xl, xh)))
+        };
+        let ly = || (yl..yh).log_scale().with_key_points(log_ticks(yl, yh));
         match (opts.log_x, opts.log_y) {
             (false, false) => draw(root, &title, opts, xl..xh, yl..yh, y_range, &lines),
-            (true, false) => draw(root, &title, opts, lx, yl..yh, y_range, &lines),
-            (false, true) => draw(root, &title, opts, xl..xh, ly, y_range, &lines),
-            (true, true) => draw(root, &title, opts, lx, ly, y_range, &lines),
+            (true, false) => draw(root, &title, opts, lx(), yl..yh, y_range, &lines),
+            (false, true) => draw(root, &title, opts, xl..xh, ly(), y_range, &lines),
+            (true, true) => draw(root, &title, opts, lx(), ly(), y_range, &lines),
         }
     })
 }

@@ -73,7 +73,7 @@ fn bars_scale_with_the_errors() {
 #[test]
 fn log_x_spaces_decades_evenly() {
     let dir = tempfile::tempdir().unwrap();
-    let xs = vec![1e-3, 1e-2, 1e-1];
+    let xs = [1e-3, 1e-2, 1e-1];
     // one point per series, so each series' pixels lie around one x
     let series: Vec<ErrorSeries> = xs
         .iter()

@@ -99,6 +99,17 @@ fn csv_line(fields: impl IntoIterator<Item = String>) -> String {
     l
 }
 
+/// Column `c` of a complete point: (value, text).
+fn lookup(s: &Status, c: &str) -> Option<(f64, String)> {
+    match s {
+        Status::Ok(nums) => nums
+            .iter()
+            .find(|(k, _, _)| k == c)
+            .map(|(_, f, t)| (*f, t.clone())),
+        _ => None,
+    }
+}
+
 /// Each point's status and numbers.
 fn statuses(plan: &Plan, dir: &Path) -> Result<Vec<Status>> {
     plan.points
@@ -238,15 +249,6 @@ pub fn collect(dir: &Path, plot: &PlotArgs) -> Result<()> {
         }
         v
     };
-    let lookup = |s: &Status, c: &str| -> Option<(f64, String)> {
-        match s {
-            Status::Ok(nums) => nums
-                .iter()
-                .find(|(k, _, _)| k == c)
-                .map(|(_, f, t)| (*f, t.clone())),
-            _ => None,
-        }
-    };
     let mut head: Vec<String> = vec!["run".into(), "status".into()];
     head.extend(keys.iter().cloned());
     if with_seed {
@@ -273,10 +275,14 @@ pub fn collect(dir: &Path, plot: &PlotArgs) -> Result<()> {
     // the plot's metric and x key
     let metric = plot.metric.clone().unwrap_or_else(|| plan.metric.clone());
     let any_ok = st.iter().any(|s| matches!(s, Status::Ok(_)));
-    let plotted = if any_ok {
-        metric_columns(&metric, &metric_cols)?
+    // an unknown metric still gets the tables written; the error comes after them
+    let (plotted, bad_metric) = if any_ok {
+        match metric_columns(&metric, &metric_cols) {
+            Ok(c) => (c, None),
+            Err(e) => (Vec::new(), Some(e)),
+        }
     } else {
-        Vec::new()
+        (Vec::new(), None)
     };
     let x_key = match &plot.x {
         Some(x) if !keys.contains(x) => {
@@ -372,7 +378,7 @@ pub fn collect(dir: &Path, plot: &PlotArgs) -> Result<()> {
     let png = format!("sweep_{}.png", super::grid::sanitize(&metric));
     let mut wrote_png = false;
     if let (Some(x), false) = (&x_key, plotted.is_empty()) {
-        plot_metric(dir, &png, &plan, &st, x, &metric, &plotted, &lookup)?;
+        plot_metric(dir, &png, &plan, &st, x, &metric, &plotted)?;
         wrote_png = true;
     }
     md += &if wrote_png {
@@ -400,6 +406,9 @@ pub fn collect(dir: &Path, plot: &PlotArgs) -> Result<()> {
             String::new()
         }
     );
+    if let Some(e) = bad_metric {
+        return Err(e.context(format!("no plot (tables written to {})", dir.display())));
+    }
     if !failures.is_empty() {
         for (i, e) in &failures {
             eprintln!("{} {}: {e}", st[*i].word(), plan.points[*i].name);
@@ -418,9 +427,11 @@ pub fn collect(dir: &Path, plot: &PlotArgs) -> Result<()> {
     Ok(())
 }
 
+/// One plotted line: (metric column, the other swept keys' values).
+type LineKey = (usize, Vec<String>);
+
 /// The metric against swept key `x`: one line per plotted column and per combination of the
 /// other keys' values; mean ± sd over seeds at each x.
-#[allow(clippy::too_many_arguments)]
 fn plot_metric(
     dir: &Path,
     png: &str,
@@ -429,7 +440,6 @@ fn plot_metric(
     x: &str,
     metric: &str,
     cols: &[(String, String)],
-    lookup: &dyn Fn(&Status, &str) -> Option<(f64, String)>,
 ) -> Result<()> {
     let keys = plan.keys();
     let xi = keys.iter().position(|k| k == x).expect("checked");
@@ -466,7 +476,7 @@ fn plot_metric(
     };
     // lines: (column, other keys' values)
     let others: Vec<usize> = (0..keys.len()).filter(|&k| k != xi).collect();
-    let mut lines: BTreeMap<(usize, Vec<String>), Vec<Vec<f64>>> = BTreeMap::new();
+    let mut lines: BTreeMap<LineKey, Vec<Vec<f64>>> = BTreeMap::new();
     let mut order: Vec<(usize, Vec<String>)> = Vec::new();
     for (ci, (c, _)) in cols.iter().enumerate() {
         for (i, s) in st.iter().enumerate() {
