@@ -33,7 +33,7 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 
 # up already?
-if command -v sinfo >/dev/null && sinfo -h -o '%T' 2>/dev/null | grep -qx idle; then
+if command -v sinfo >/dev/null && sinfo -h -o '%T' 2>/dev/null | grep -qxE 'idle|mixed|allocated|completing'; then
   say "already up: $(sinfo -h -N -o '%N %c CPUs %T')"
   exit 0
 fi

@@ -294,6 +294,56 @@ pub fn run(plan: &Plan, dir: &Path, submit: bool) -> Result<()> {
 mod tests {
     use super::*;
 
+    /// A GPU sweep: the task asks Slurm for the GPUs and its `pf run` uses `--device cuda` (the
+    /// GPU Slurm assigns); every point is one case with its own name, seed and override.
+    #[test]
+    fn array_script_asks_for_gpus_and_runs_each_point() {
+        let axes = super::super::grid::axes(&["sampler.ula.steps=10,20".into()], &[]).unwrap();
+        let points = super::super::grid::points(&axes, Some(&[0, 1])).unwrap();
+        let plan = Plan {
+            command: "pf sweep c.toml".into(),
+            config: "c.toml".into(),
+            base: "base.toml".into(),
+            set: vec!["output.gif=false".into()],
+            quick: true,
+            device: "cuda".into(),
+            threads: 4,
+            seeds: Some(vec![0, 1]),
+            metric: "energy".into(),
+            x: None,
+            slurm: Some(super::super::SlurmOpts {
+                partition: Some("gpu".into()),
+                time: Some("00:10:00".into()),
+                cpus_per_task: 4,
+                gpus: Some("1".into()),
+            }),
+            axes,
+            points,
+        };
+        let dir = Path::new("/s/w");
+        let sh = array_script(&plan, dir, Path::new("/bin/pf"), Path::new("/home"), "1,3");
+        for line in [
+            "#SBATCH --array=1,3\n",
+            "#SBATCH --cpus-per-task=4\n",
+            "#SBATCH --partition=gpu\n",
+            "#SBATCH --time=00:10:00\n",
+            "#SBATCH --gpus=1\n",
+            "#SBATCH --chdir=/home\n",
+            "  3) name=steps=20,seed=1; args=(--device cuda --threads 4 --seed 1 run \"$dir\"/base.toml \
+             --out \"$dir\"/steps=20,seed=1 --set output.gif=false --set sampler.ula.steps=20 --quick) ;;\n",
+            "exit 0\n",
+        ] {
+            assert!(sh.contains(line), "{line:?} not in\n{sh}");
+        }
+        let collect = collect_script(&plan, dir, Path::new("/bin/pf"), Path::new("/home"));
+        assert!(collect.contains("#SBATCH --kill-on-invalid-dep=yes\n"));
+        assert!(
+            collect.ends_with("exec /bin/pf sweep collect /s/w\n"),
+            "{collect}"
+        );
+        assert!(!collect.contains("--gpus"), "collecting needs no GPU");
+    }
+
     #[test]
     fn array_specs_compress_runs() {
         assert_eq!(array_spec(&[0, 1, 2, 3]), "0-3");
