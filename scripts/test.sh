@@ -17,7 +17,7 @@ cargo fmt --all -- --check
 step "cargo clippy (-D warnings)"
 cargo clippy --workspace --all-targets -- -D warnings
 
-for p in pf-core pf-nets pf-train pf-sample pf-viz pf; do
+for p in pf-build pf-core pf-nets pf-train pf-sample pf-viz pf-run pf; do
   step "cargo build -p $p (alone)"
   cargo build -p "$p"
 done
@@ -25,6 +25,9 @@ done
 # Tests run in parallel threads on 2 cores: one libtorch thread each avoids OpenMP oversubscription
 # (which makes small-tensor work 5-20x slower under contention).
 export OMP_NUM_THREADS=1
+
+step "single-node Slurm for pf sweep's test (scripts/slurm-up.sh; as root)"
+if [[ $(id -u) -eq 0 ]]; then scripts/slurm-up.sh; else echo "not root: the Slurm test skips (fails when CI=true)"; fi
 
 step "cargo test --workspace"
 cargo test --workspace

@@ -3,7 +3,7 @@
 //! subcommand.
 
 use crate::cli::{Cli, Command};
-use crate::{bench, commands, faults, info};
+use crate::{bench, commands, faults, info, sweep};
 use anyhow::Result;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
@@ -48,7 +48,7 @@ impl App {
         }
     }
 
-    /// Runs the command line: `pf info | run | compare | bench`. Exits the process.
+    /// Runs the command line: `pf info | run | compare | sweep | bench`. Exits the process.
     pub fn main(self) -> ! {
         // before any tensor exists: keep freed CPU buffers for reuse (no per-step page faults)
         pf_core::device::retain_freed_memory();
@@ -85,10 +85,14 @@ fn usage_error(e: clap::Error) -> ! {
     }
     let text = e.render().to_string();
     let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
-    let first = lines
+    let mut first = lines
         .next()
         .unwrap_or("error: invalid arguments")
         .to_string();
+    if first.ends_with(':') {
+        // "the following required arguments were not provided:" and the first of them
+        first = format!("{first} {}", lines.next().unwrap_or_default());
+    }
     let tip = lines
         .find_map(|l| l.strip_prefix("tip: "))
         .map(|t| format!("; {t}"))
@@ -131,6 +135,10 @@ fn run(cli: Cli) -> Result<()> {
         anyhow::ensure!(n >= 1, "--threads must be ≥ 1, got {n}");
         tch::set_num_threads(n as i32);
     }
+    if let Command::Sweep(args) = cli.command {
+        // before selecting a device: a Slurm sweep may ask for GPUs this machine lacks
+        return sweep::main(*args, g);
+    }
     let device = pf_core::device::select_device(&g.device)?;
     tracing::info!(device = %pf_core::device::device_name(device), "device selected");
     match cli.command {
@@ -140,5 +148,6 @@ fn run(cli: Cli) -> Result<()> {
         Command::Compare { config, args } => {
             commands::compare(config.as_deref(), &args, device, g.seed)
         }
+        Command::Sweep(_) => unreachable!("handled above"),
     }
 }

@@ -47,6 +47,9 @@ pub enum Command {
         #[command(flatten)]
         args: crate::commands::RunArgs,
     },
+    /// Run a config over a grid of values and seeds (locally or on Slurm) and collect one table;
+    /// `pf sweep collect DIR` collects again.
+    Sweep(Box<crate::sweep::SweepArgs>),
     /// Time one workload (the seeds' sizes by default) and print one JSON line.
     Bench(crate::bench::BenchArgs),
 }

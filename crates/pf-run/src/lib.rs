@@ -7,6 +7,7 @@
 //! | [`quick`] | `--quick`: every budget shrunk |
 //! | [`run`] | one config → one run directory (training, sampling, metrics, figures) |
 //! | [`commands`] | `pf run` and `pf compare` |
+//! | [`sweep`] | `pf sweep`: a grid of runs, locally or as a Slurm array, collected into one table |
 //! | [`bench`] | `pf bench`: timed workloads |
 //! | [`faults`] | signals, the run lock, out-of-memory pre-flight and messages, resume of finished stages |
 //! | [`app`] | [`App`]: the registries and the command line |
@@ -26,5 +27,6 @@ pub mod info;
 pub mod overrides;
 pub mod quick;
 pub mod run;
+pub mod sweep;
 
 pub use app::App;

@@ -11,6 +11,7 @@
 //! - [`gif`]: animated scatter of particle frames with a "step k/K" label;
 //! - [`strip`]: frames side by side;
 //! - [`curves`]: 1-D curves with a legend (log-likelihoods, loss curves with `log_y`);
+//! - [`errorbars`]: means ± error bars against a parameter, one line per series (sweeps);
 //! - [`panel`]: a grid of scatters, one per method, titles carrying metrics;
 //! - [`hist1d`]: density-normalised 1-D histogram with an optional true-density curve.
 //!
@@ -41,6 +42,7 @@ mod curves;
 mod data;
 mod density;
 mod error;
+mod errorbars;
 mod font;
 mod gif;
 mod grid;
@@ -54,6 +56,7 @@ mod trajectories;
 pub use curves::{curves, CurveOpts, Series, SeriesStyle};
 pub use density::{density, DensityOpts};
 pub use error::{Error, Result};
+pub use errorbars::{errorbars, ErrorBarOpts, ErrorSeries};
 pub use gif::{gif, GifOpts};
 pub use grid::Grid;
 pub use hist::{hist1d, HistOpts};

@@ -133,6 +133,14 @@ pub fn discard_failed(dir: &Path, existed: bool) {
     }
 }
 
+/// Whether `dir` is absent or an empty directory.
+pub fn absent_or_empty(dir: &Path) -> bool {
+    match std::fs::read_dir(dir) {
+        Ok(mut rd) => rd.next().is_none(),
+        Err(_) => !dir.exists(),
+    }
+}
+
 /// Whether `name` is one of pflow's temporary files (`.<name>.tmp-<pid>…`, pf-viz's
 /// `.<stem>.<pid>-<n>.tmp.<ext>`).
 pub fn is_temp(name: &str) -> bool {

@@ -1,0 +1,487 @@
+//! `pf sweep`: one config run over a grid of `--set` values and seeds, locally in parallel or as
+//! a Slurm array, then collected into one table.
+//!
+//! Every point is a plain `pf run BASE --set … --seed S --threads T --out DIR/<name>` of this
+//! same binary (a subprocess locally, an array task on Slurm), where BASE is `DIR/base.toml`, a
+//! copy of the config taken when the sweep was made. `DIR/sweep.toml` records the resolved sweep
+//! (config, overrides, axes, seeds, threads, device and every point's command), so `--resume`
+//! and `pf sweep collect` read it back and a sweep can be rerun from it alone.
+//!
+//! A point is complete when `DIR/<name>/metrics.json` exists; its output goes to
+//! `DIR/logs/<name>.log`, whose last `error:` line is the point's error when it failed.
+
+mod collect;
+mod grid;
+mod local;
+mod slurm;
+
+use crate::cli::Global;
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+pub use grid::{Axis, Point};
+
+/// `pf sweep CONFIG …` or `pf sweep collect DIR`.
+#[derive(clap::Args, Debug)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct SweepArgs {
+    #[command(subcommand)]
+    pub command: Option<SweepCommand>,
+    #[command(flatten)]
+    pub sweep: SweepOpts,
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum SweepCommand {
+    /// Collect a sweep directory's runs into sweep.csv, sweep.md and a plot (exit status 1 when
+    /// a point failed or has not run).
+    Collect {
+        /// The sweep directory (holds sweep.toml).
+        dir: PathBuf,
+        #[command(flatten)]
+        plot: PlotArgs,
+    },
+}
+
+/// What the plot shows.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct PlotArgs {
+    /// Metric to plot: a sampler metric (energy, mmd2, sliced_w1, nfe, …: one line per sampler)
+    /// or a sweep.csv column [default: energy, or the sweep's own choice].
+    #[arg(long)]
+    pub metric: Option<String>,
+    /// Swept key on the plot's x axis [default: the first --grid/--zip key].
+    #[arg(long = "x", value_name = "KEY")]
+    pub x: Option<String>,
+}
+
+/// `pf sweep CONFIG`.
+#[derive(clap::Args, Debug)]
+pub struct SweepOpts {
+    /// The experiment config (TOML).
+    #[arg(required = true)]
+    pub config: Option<PathBuf>,
+    /// Sweep a key over values: --grid sampler.ula.steps=100,200 (repeatable; axes multiply;
+    /// keys and values as for --set; commas inside [..] or {..} belong to a value:
+    /// --grid 'sampler.ula.eta=[1e-3],[1e-2]').
+    #[arg(long, value_name = "KEY=V1,V2,…")]
+    pub grid: Vec<String>,
+    /// Keys that advance together: --zip a=1,2 --zip b=10,20 gives (1, 10), (2, 20) (one axis).
+    #[arg(long, value_name = "KEY=V1,V2,…")]
+    pub zip: Vec<String>,
+    /// Seeds, innermost: A..B (inclusive: 0..2 is 0, 1, 2) or a list 0,3,7.
+    #[arg(long, value_name = "A..B")]
+    pub seeds: Option<String>,
+    /// Override a config value at every point (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Points run at once (locally); each gets max(1, cores / N) libtorch threads.
+    #[arg(long, default_value_t = 1, conflicts_with = "slurm")]
+    pub jobs: usize,
+    /// Every point with `pf run --quick` budgets.
+    #[arg(long)]
+    pub quick: bool,
+    /// Sweep directory (default: sweeps/<config name>).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Finish the sweep in --out: skip complete points, rerun failed or interrupted ones.
+    #[arg(long)]
+    pub resume: bool,
+    /// Write a Slurm array script (one task per point), a collect job and a manifest instead of
+    /// running locally.
+    #[arg(long)]
+    pub slurm: bool,
+    /// Slurm partition.
+    #[arg(long, requires = "slurm")]
+    pub partition: Option<String>,
+    /// Slurm time limit per point (e.g. 00:30:00).
+    #[arg(long, requires = "slurm")]
+    pub time: Option<String>,
+    /// CPUs per array task (and the points' libtorch threads) [default: --threads or 1].
+    #[arg(long, requires = "slurm")]
+    pub cpus_per_task: Option<usize>,
+    /// GPUs per array task (e.g. 1 or a100:1); the points then run on `--device cuda`, the GPU
+    /// Slurm assigns.
+    #[arg(long, requires = "slurm")]
+    pub gpus: Option<String>,
+    /// Submit with sbatch and print the job ids.
+    #[arg(long, requires = "slurm")]
+    pub submit: bool,
+    #[command(flatten)]
+    pub plot: PlotArgs,
+}
+
+/// Slurm resources, as recorded in sweep.toml.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SlurmOpts {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub partition: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time: Option<String>,
+    pub cpus_per_task: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gpus: Option<String>,
+}
+
+/// The resolved sweep: sweep.toml.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    /// The `pf sweep` command that made it.
+    pub command: String,
+    /// Where the config came from; `base` is the copy every point runs.
+    pub config: String,
+    pub base: String,
+    /// `--set` overrides applied at every point.
+    pub set: Vec<String>,
+    pub quick: bool,
+    /// `--device` and `--threads` of every point.
+    pub device: String,
+    pub threads: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seeds: Option<Vec<u64>>,
+    /// The plot's metric and x key.
+    pub metric: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub x: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slurm: Option<SlurmOpts>,
+    #[serde(rename = "axis", default)]
+    pub axes: Vec<Axis>,
+    #[serde(rename = "point")]
+    pub points: Vec<Point>,
+}
+
+/// The file names inside a sweep directory.
+pub const PLAN: &str = "sweep.toml";
+pub const BASE: &str = "base.toml";
+pub const LOGS: &str = "logs";
+
+impl Plan {
+    /// Every swept key, in axis order.
+    pub fn keys(&self) -> Vec<String> {
+        self.axes.iter().flat_map(|a| a.keys.clone()).collect()
+    }
+
+    /// The `pf` arguments of point `i`, writing into `dir/<name>`: exactly a `pf run` a user
+    /// could type (a rerun into an existing directory adds `--resume`).
+    pub fn args(&self, dir: &Path, i: usize) -> Vec<String> {
+        let p = &self.points[i];
+        let mut a: Vec<String> = vec![
+            "--device".into(),
+            self.device.clone(),
+            "--threads".into(),
+            self.threads.to_string(),
+        ];
+        if let Some(s) = p.seed {
+            a.extend(["--seed".into(), s.to_string()]);
+        }
+        a.extend([
+            "run".into(),
+            dir.join(&self.base).display().to_string(),
+            "--out".into(),
+            dir.join(&p.name).display().to_string(),
+        ]);
+        for s in self.set.iter().chain(&p.set) {
+            a.extend(["--set".into(), s.clone()]);
+        }
+        if self.quick {
+            a.push("--quick".into());
+        }
+        a
+    }
+
+    /// What makes two sweeps the same sweep (the commands and paths may differ).
+    fn same_sweep(&self, other: &Plan) -> bool {
+        (&self.set, self.quick, &self.seeds, &self.axes, &self.points)
+            == (
+                &other.set,
+                other.quick,
+                &other.seeds,
+                &other.axes,
+                &other.points,
+            )
+    }
+}
+
+/// Reads `dir/sweep.toml`.
+pub fn read_plan(dir: &Path) -> Result<Plan> {
+    let p = dir.join(PLAN);
+    let text = std::fs::read_to_string(&p).with_context(|| {
+        format!(
+            "{} holds no readable {PLAN}: not a sweep directory",
+            dir.display()
+        )
+    })?;
+    toml::from_str(&text)
+        .map_err(|e| anyhow::anyhow!("{}: {}", p.display(), e.message().replace('\n', " ")))
+}
+
+/// `pf sweep …`.
+pub fn main(args: SweepArgs, g: &Global) -> Result<()> {
+    match args.command {
+        Some(SweepCommand::Collect { dir, plot }) => collect::command(&dir, &plot),
+        None => sweep(args.sweep, g),
+    }
+}
+
+/// Checks one combination of overrides exactly as `pf run` would (parse, `--quick`, validate).
+fn check(text: &str, sets: &[String], quick: bool) -> Result<()> {
+    let mut cfg = crate::config::parse(text, sets)?;
+    if quick {
+        crate::quick::shrink(&mut cfg);
+        cfg.validate().context("with --quick")?;
+    }
+    Ok(())
+}
+
+/// An error's chain on one line, without config::parse's "after --set …" (the caller names
+/// the key and value itself).
+fn cause(e: &anyhow::Error) -> String {
+    e.chain()
+        .map(|c| c.to_string())
+        .filter(|c| !c.starts_with("after --set "))
+        .collect::<Vec<_>>()
+        .join(": ")
+}
+
+/// Single-quotes `s` for a POSIX shell when it needs it.
+pub fn shell_quote(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=,:+@%".contains(c));
+    if plain {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+fn sweep(o: SweepOpts, g: &Global) -> Result<()> {
+    let config = o.config.clone().expect("clap requires CONFIG");
+    let text = std::fs::read_to_string(&config)
+        .with_context(|| format!("cannot read config {}", config.display()))?;
+    let origin = config.display().to_string();
+
+    // the grid, then every point validated before anything is written
+    let axes = grid::axes(&o.grid, &o.zip)?;
+    let seeds = o.seeds.as_deref().map(grid::parse_seeds).transpose()?;
+    if axes.is_empty() && seeds.is_none() {
+        bail!("empty grid: give --grid KEY=V1,V2,… (or --zip, --seeds)");
+    }
+    if seeds.is_some() && g.seed.is_some() {
+        bail!("--seed and --seeds: give one (--seeds sweeps the seed)");
+    }
+    if seeds.is_some() && axes.iter().any(|a| a.keys.iter().any(|k| k == "seed")) {
+        bail!("--grid seed=… and --seeds: give one");
+    }
+    if o.jobs == 0 {
+        bail!("--jobs must be ≥ 1");
+    }
+    let mut points = grid::points(&axes, seeds.as_deref())?;
+    if seeds.is_none() {
+        for p in &mut points {
+            p.seed = g.seed;
+        }
+    }
+    let base = crate::config::parse(&text, &o.set).with_context(|| format!("config {origin}"))?;
+    check(&text, &o.set, o.quick).with_context(|| format!("config {origin}"))?;
+    for a in &axes {
+        for step in &a.values {
+            let kv: Vec<String> = a
+                .keys
+                .iter()
+                .zip(step)
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            let mut sets = o.set.clone();
+            sets.extend(kv.iter().cloned());
+            let flag = if a.keys.len() > 1 { "--zip" } else { "--grid" };
+            check(&text, &sets, o.quick)
+                .map_err(|e| anyhow::anyhow!("invalid {flag} {}: {}", kv.join(" "), cause(&e)))?;
+        }
+    }
+    if axes.len() > 1 {
+        for p in points
+            .iter()
+            .filter(|p| p.seed == points[0].seed || seeds.is_none())
+        {
+            let mut sets = o.set.clone();
+            sets.extend(p.set.iter().cloned());
+            check(&text, &sets, o.quick).map_err(|e| {
+                anyhow::anyhow!(
+                    "invalid sweep point {} ({}): {}",
+                    p.name,
+                    p.set.join(" "),
+                    cause(&e)
+                )
+            })?;
+        }
+    }
+    let metric = o.plot.metric.clone().unwrap_or_else(|| "energy".into());
+    let keys: Vec<String> = axes.iter().flat_map(|a| a.keys.clone()).collect();
+    if let Some(x) = &o.plot.x {
+        if !keys.contains(x) {
+            bail!(
+                "invalid --x {x}: not a swept key (swept: {})",
+                keys.join(", ")
+            );
+        }
+    }
+
+    // where, with how many threads, on which device
+    let dir = o.out.clone().unwrap_or_else(|| {
+        let stem = base.name.clone().unwrap_or_else(|| {
+            config
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or("sweep")
+                .to_string()
+        });
+        PathBuf::from("sweeps").join(stem)
+    });
+    let dir =
+        std::path::absolute(&dir).with_context(|| format!("invalid --out {}", dir.display()))?;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let (threads, device, slurm_opts) = if o.slurm {
+        let threads = g.threads.or(o.cpus_per_task).unwrap_or(1);
+        let device = match (&o.gpus, g.device.as_str()) {
+            (Some(_), "cpu") => bail!("--gpus with --device cpu: drop one"),
+            (Some(_), "auto") => "cuda".to_string(),
+            (Some(_), d) => d.to_string(),
+            (None, "auto") => "cpu".to_string(),
+            (None, d) if d.starts_with("cuda") => {
+                bail!("--device {d} on Slurm needs --gpus N (the task must be given a GPU)")
+            }
+            (None, d) => d.to_string(),
+        };
+        let so = SlurmOpts {
+            partition: o.partition.clone(),
+            time: o.time.clone(),
+            cpus_per_task: o.cpus_per_task.unwrap_or(threads),
+            gpus: o.gpus.clone(),
+        };
+        (threads, device, Some(so))
+    } else {
+        let d = pf_core::device::select_device(&g.device)?;
+        (
+            g.threads.unwrap_or((cores / o.jobs).max(1)),
+            pf_core::device::device_name(d),
+            None,
+        )
+    };
+    let command = std::iter::once("pf".to_string())
+        .chain(std::env::args().skip(1))
+        .map(|a| shell_quote(&a))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut plan = Plan {
+        command,
+        config: origin,
+        base: BASE.into(),
+        set: o.set.clone(),
+        quick: o.quick,
+        device,
+        threads,
+        seeds,
+        metric,
+        x: o.plot.x.clone(),
+        slurm: slurm_opts,
+        axes,
+        points,
+    };
+
+    // the directory: new, or this same sweep with --resume
+    let resuming = adopt(&mut plan, &dir, &text, o.resume, g)?;
+    if o.submit {
+        slurm::find_sbatch()?;
+    }
+    if !resuming {
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create sweep directory {}", dir.display()))?;
+        crate::run::outputs::text(&dir.join(BASE), &text)?;
+    }
+    std::fs::create_dir_all(dir.join(LOGS))
+        .with_context(|| format!("cannot create {}", dir.join(LOGS).display()))?;
+    crate::run::outputs::text(&dir.join(PLAN), &plan_text(&plan)?)?;
+
+    if o.slurm {
+        return slurm::run(&plan, &dir, o.submit);
+    }
+    let failed = local::run(&plan, &dir, o.jobs)?;
+    // collect reports every failed point with its error line and fails the exit status
+    collect::collect(&dir, &PlotArgs::default())?;
+    if failed > 0 {
+        bail!("{failed} point(s) failed");
+    }
+    Ok(())
+}
+
+/// sweep.toml's text: the plan with a header saying what it is.
+fn plan_text(plan: &Plan) -> Result<String> {
+    Ok(format!(
+        "# The resolved sweep, written by `pf sweep` and read back by --resume and `pf sweep collect`.\n\
+         # Every point runs `pf run {BASE} …` (base.toml: the config as it was); rerun the whole sweep with\n\
+         #   {}\n\
+         # and --resume --out <this directory>, or any one point with its `pf run` line in logs/<name>.log.\n\n{}",
+        plan.command,
+        toml::to_string(plan).context("serialising sweep.toml")?
+    ))
+}
+
+/// Checks `dir` for a new sweep or a resume. A new sweep needs an absent or empty directory;
+/// a directory with a sweep.toml must hold this same sweep (then `--resume` takes its threads
+/// and device, so every point runs alike). Returns whether the sweep is resumed.
+fn adopt(plan: &mut Plan, dir: &Path, text: &str, resume: bool, g: &Global) -> Result<bool> {
+    if crate::run::outputs::absent_or_empty(dir) {
+        return Ok(false);
+    }
+    if !dir.is_dir() {
+        bail!("--out {} exists and is not a directory", dir.display());
+    }
+    let d = dir.display();
+    if !dir.join(PLAN).exists() {
+        bail!("{d} is not empty and holds no sweep ({PLAN}): give a fresh --out");
+    }
+    let old = read_plan(dir)?;
+    let old_text = std::fs::read_to_string(dir.join(&old.base)).unwrap_or_default();
+    if old_text != text || !old.same_sweep(plan) {
+        let what = if old_text != text {
+            "another config"
+        } else {
+            "other points or overrides"
+        };
+        bail!(
+            "{d} holds another sweep ({what}: {}); give a fresh --out",
+            old.command
+        );
+    }
+    if !resume {
+        bail!(
+            "{d} already holds this sweep: add --resume to finish it (complete points are skipped)"
+        );
+    }
+    if g.threads.is_some_and(|t| t != old.threads) {
+        bail!(
+            "{d} was swept with --threads {}; resume with the same (or without --threads)",
+            old.threads
+        );
+    }
+    if plan.device != old.device {
+        let explicit = g.device != "auto" || plan.slurm.as_ref().is_some_and(|s| s.gpus.is_some());
+        if explicit {
+            bail!(
+                "{d} was swept on --device {}; resume on the same",
+                old.device
+            );
+        }
+        plan.device = old.device.clone();
+    }
+    plan.threads = old.threads;
+    if let Some(s) = &mut plan.slurm {
+        if s.cpus_per_task < plan.threads {
+            s.cpus_per_task = plan.threads;
+        }
+    }
+    Ok(true)
+}
