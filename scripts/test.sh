@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # pflow's whole test suite, as CI runs it (.ci/run calls exactly this).
-#   libtorch setup → fmt → clippy → each crate built on its own → all tests → smoke run of the
-#   main job in quick mode.
+#   libtorch setup → fmt → clippy → each crate built on its own → a single-node Slurm → all tests →
+#   the example crate built outside the workspace → smoke runs of the main job and the benchmarks.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -31,6 +31,9 @@ if [[ $(id -u) -eq 0 ]]; then scripts/slurm-up.sh; else echo "not root: the Slur
 
 step "cargo test --workspace"
 cargo test --workspace
+
+step "a researcher's crate outside the workspace (examples/baoab copied, built, run, tested)"
+scripts/outside-crate.sh
 
 step "smoke: the main job in quick mode"
 out="$(mktemp -d)"
