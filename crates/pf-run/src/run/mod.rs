@@ -252,6 +252,7 @@ impl Figures {
         let canvas = (dim >= 2).then(|| {
             plots::Canvas::new(
                 target,
+                &cfg.target,
                 reference,
                 cfg.output.window,
                 cfg.output.plot_particles,
@@ -287,11 +288,13 @@ fn run_sampler(
     let pb = stage(format!("sampler {}/{}: {label}", i + 1, cfg.samplers.len()));
     tch::manual_seed(stage_seed(cfg.seed, &format!("sampler/{label}")));
     let mut drv = Driver::new(s.record.filter(|_| cfg.output.gif), Some(RECORD_PARTICLES));
+    let fused = cfg.target.fused_langevin();
     let cx = Ctx {
         target,
         models,
         ratio: Some(&crate::discriminator::DiscriminatorFactory),
         device,
+        fused: fused.as_deref(),
     };
     let started = Instant::now();
     // pf-sample's errors start with the method; name the sampler when its label differs
@@ -305,7 +308,7 @@ fn run_sampler(
     let _ = out.x.sum(Kind::Float).double_value(&[]); // wait for the device before stopping the clock
     let wall_s = started.elapsed().as_secs_f64();
     pb.finish_and_clear();
-    let metrics = report(&out.x, reference, target.neck());
+    let metrics = report(&out.x, reference, cfg.target.neck());
     tracing::info!(sampler = %label, wall_s, energy = metrics.energy, "sampled");
     let samples = format!("samples_{label}.npy");
     outputs::npy(&dir.join(&samples), &out.x)?;
