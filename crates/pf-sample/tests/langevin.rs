@@ -56,7 +56,6 @@ fn tempered_noise_scale_changes_the_law() {
         steps: 300,
         eta: vec![h],
         noise_scale: Some(vec![tau]),
-        ..Ula::default()
     };
     let out = ula
         .run(
@@ -122,7 +121,6 @@ fn mala_is_exact_on_standard_normal() {
     let out = Mala {
         steps: 300,
         eta: vec![0.1],
-        ..Mala::default()
     }
     .run(
         &t,

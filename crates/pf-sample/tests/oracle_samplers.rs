@@ -185,7 +185,6 @@ fn reverse_sde_and_predictor_corrector() {
             steps: 1000,
             ..Grid::default()
         },
-        ..ReverseSde::default()
     };
     check_modes(
         "reverse sde (1000 steps)",
@@ -229,7 +228,6 @@ fn ddpm_ancestral_and_ddim_with_exact_noise() {
     check_modes("ddpm ancestral", &g, &anc.x, floor);
     let ddim = Ddpm {
         method: DdpmMethod::Ddim { steps: 250 },
-        ..Ddpm::default()
     }
     .run(&sched, &eps, &x1, &mut Driver::default())
     .unwrap();
@@ -286,7 +284,6 @@ fn linear_path_from_eight_gaussians() {
         steps: 100,
         t_start: Some(1.0),
         t_end: 0.0,
-        ..OdeSampler::default()
     };
     check(
         "linear path, 8 gaussians → mixture (rk4)",
@@ -299,7 +296,6 @@ fn linear_path_from_eight_gaussians() {
         steps: 400,
         t_start: 1.0,
         t_end: 1e-3,
-        ..PathSde::default()
     };
     check(
         "linear path, Langevin-corrected SDE σ = 0.5",

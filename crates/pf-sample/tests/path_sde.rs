@@ -22,7 +22,6 @@ fn one_gaussian_draw_per_step() {
         steps,
         t_start: 1.0,
         t_end: 0.0,
-        ..PathSde::default()
     };
     let n = 400_000;
     let x0 = Tensor::zeros([n, 1], (Kind::Double, Device::Cpu));
@@ -56,7 +55,6 @@ fn marginals_are_preserved_for_any_sigma() {
             steps: 300,
             t_start: 1.0,
             t_end: 1e-3,
-            ..PathSde::default()
         };
         let x1 = Tensor::randn([40_000, 2], (Kind::Float, Device::Cpu));
         let out = sde.run(&o, &o, &x1, &mut Driver::default()).unwrap();

@@ -153,7 +153,6 @@ fn flow_matching_on_eight_gaussians_reaches_small_energy_distance() {
         steps: 100,
         t_start: Some(1.0),
         t_end: 0.0,
-        ..Default::default()
     };
     let field = NetVelocity::new(&*net, Param::Velocity, path.clone());
     let x = sampler.flow(&field, &x1, &mut Driver::default()).unwrap().x;
