@@ -43,12 +43,19 @@ impl std::fmt::Display for FieldKind {
 /// s(x, t) = ∇ₓ log p_t(x). Shapes: x [N, D], t [N, 1] or [1, 1] → [N, D].
 pub trait ScoreField {
     fn score(&self, x: &Tensor, t: &Tensor) -> Tensor;
-    /// Optional fast path for Langevin samplers (time-independent fields): one fused, in-place
-    /// step x ← x + η ⊙ s(x) + c ⊙ ξ; see [`crate::target::Target::ula_step_fused`]. Returns
-    /// false, leaving `x` untouched, where there is none (the default).
-    fn ula_step_fused(&self, _x: &mut Tensor, _eta: &[f32], _c: &[f32], _xi: &Tensor) -> bool {
-        false
-    }
+}
+
+/// An optional capability of a closed-form, time-independent score s(x) = ∇ₓ log p(x): one
+/// fused, in-place Langevin step
+///   x ← x + η ⊙ s(x) + c ⊙ ξ,
+/// with η and c given per dimension (1 or D values) and the noise ξ [N, D] already drawn. It
+/// equals the plain step (the score, then two `addcmul_`) to float rounding.
+///
+/// Returns false, leaving `x` untouched, where it has no kernel for this device, dtype or layout;
+/// the caller then takes the plain path. pf-core's funnel and ring implement it on contiguous
+/// float32 CPU batches ([`crate::target::TargetConfig::fused_langevin`] hands it out).
+pub trait FusedLangevin: Send + Sync {
+    fn ula_step(&self, x: &mut Tensor, eta: &[f32], c: &[f32], xi: &Tensor) -> bool;
 }
 
 /// v(x, t), the velocity that transports p_t in time. With t = 0 data and t = 1 prior, a sample is
@@ -78,16 +85,10 @@ impl<S: ScoreField + ?Sized> ScoreField for &S {
     fn score(&self, x: &Tensor, t: &Tensor) -> Tensor {
         (**self).score(x, t)
     }
-    fn ula_step_fused(&self, x: &mut Tensor, eta: &[f32], c: &[f32], xi: &Tensor) -> bool {
-        (**self).ula_step_fused(x, eta, c, xi)
-    }
 }
 impl<S: ScoreField + ?Sized> ScoreField for Box<S> {
     fn score(&self, x: &Tensor, t: &Tensor) -> Tensor {
         (**self).score(x, t)
-    }
-    fn ula_step_fused(&self, x: &mut Tensor, eta: &[f32], c: &[f32], xi: &Tensor) -> bool {
-        (**self).ula_step_fused(x, eta, c, xi)
     }
 }
 impl<V: VelocityField + ?Sized> VelocityField for &V {
@@ -123,9 +124,6 @@ impl ScoreField for TargetScore<'_> {
         self.0
             .score(x)
             .expect("TargetScore needs a target with a score or log_prob")
-    }
-    fn ula_step_fused(&self, x: &mut Tensor, eta: &[f32], c: &[f32], xi: &Tensor) -> bool {
-        self.0.ula_step_fused(x, eta, c, xi)
     }
 }
 

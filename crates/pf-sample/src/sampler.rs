@@ -13,7 +13,7 @@
 use crate::driver::Driver;
 use crate::init::{InitConfig, Start};
 use crate::{Error, Result, SampleOut};
-use pf_core::field::{FieldKind, ScoreField, VelocityField};
+use pf_core::field::{FieldKind, FusedLangevin, ScoreField, VelocityField};
 use pf_core::path::{DdpmSchedule, GaussianPath, PathConfig};
 use pf_core::ratio::DensityRatio;
 use pf_core::target::Target;
@@ -311,6 +311,11 @@ pub struct Ctx<'a> {
     pub models: &'a dyn Models,
     pub ratio: Option<&'a dyn RatioFactory>,
     pub device: Device,
+    /// A fused Langevin step of `target`'s own closed-form score, where it has one
+    /// ([`pf_core::target::TargetConfig::fused_langevin`]); `None` otherwise. Only a sampler
+    /// driven by exactly that score may use it (ULA with `score = "target"`), never one driven
+    /// by autograd or a network.
+    pub fused: Option<&'a dyn FusedLangevin>,
 }
 
 impl Ctx<'_> {

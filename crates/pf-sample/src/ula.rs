@@ -7,16 +7,17 @@
 //!
 //! Fast path: on contiguous float32 CPU particles the noise comes from pf-core's
 //! [`GaussianStream`] (seeded from libtorch's generator, so `tch::manual_seed` still fixes every
-//! draw; several times faster than libtorch's serial `normal_`), and a field with a fused step
-//! ([`ScoreField::ula_step_fused`], e.g. the funnel's and ring's analytic scores) updates the
-//! particles in one pass with no temporaries. Elsewhere (CUDA, float64, autograd or network
-//! scores) each step is `normal_`/stream fill, the score, and two in-place `addcmul_`.
+//! draw; several times faster than libtorch's serial `normal_`), and a fused step of the score
+//! ([`FusedLangevin`], e.g. the funnel's and ring's closed-form scores, passed to [`Ula::run`]
+//! alongside the score) updates the particles in one pass with no temporaries. Elsewhere (CUDA,
+//! float64, autograd or network scores) each step is `normal_`/stream fill, the score, and two
+//! in-place `addcmul_`.
 
 use crate::driver::Driver;
 use crate::init::{InitConfig, Start};
 use crate::sampler::{Check, Ctx, Quick, Sampler};
 use crate::{Error, Result, SampleOut};
-use pf_core::field::{AutogradScore, ScoreField, TargetScore};
+use pf_core::field::{AutogradScore, FusedLangevin, ScoreField, TargetScore};
 use pf_core::rng::GaussianStream;
 use serde::{Deserialize, Serialize};
 use tch::{Device, Kind, Tensor};
@@ -63,7 +64,15 @@ pub fn per_dim(key: &str, v: &[f64], dim: usize, device: Device) -> Result<Tenso
 impl Ula {
     /// Runs ULA from the particles `x` [N, D], driven by `score` (evaluated at t = 0; any
     /// [`ScoreField`] works, e.g. a target's analytic score or autograd of a log-density).
-    pub fn run(&self, score: &dyn ScoreField, x: Tensor, drv: &mut Driver) -> Result<SampleOut> {
+    /// `fused`, when given, must be a fused step of the same score: it takes each step it has a
+    /// kernel for (same result to float rounding), `score` the others.
+    pub fn run(
+        &self,
+        score: &dyn ScoreField,
+        fused: Option<&dyn FusedLangevin>,
+        x: Tensor,
+        drv: &mut Driver,
+    ) -> Result<SampleOut> {
         if self.steps == 0 {
             return Err(Error::invalid("steps", 0, "must be ≥ 1"));
         }
@@ -90,7 +99,7 @@ impl Ula {
                 if !fast_noise.as_mut().is_some_and(|g| g.fill_tensor(&mut xi)) {
                     let _ = xi.normal_(0.0, 1.0);
                 }
-                if !score.ula_step_fused(&mut x, &eta32, &std32, &xi) {
+                if !fused.is_some_and(|f| f.ula_step(&mut x, &eta32, &std32, &xi)) {
                     let s = score.score(&x, &t0);
                     let _ = x.addcmul_(&s, &eta);
                     let _ = x.addcmul_(&xi, &noise_std);
@@ -184,14 +193,14 @@ impl Sampler for UlaConfig {
                 let _ = target.score(&x0.narrow(0, 0, 1)).ok_or_else(|| {
                     unsupported("a score (use score = \"autograd\" or another sampler)")
                 })?;
-                ula.run(&TargetScore(target), x0, drv)
+                ula.run(&TargetScore(target), cx.fused, x0, drv)
             }
             ScoreSource::Autograd => {
                 let _ = target
                     .log_prob(&x0.narrow(0, 0, 1))
                     .ok_or_else(|| unsupported("a log-density to differentiate"))?;
                 let lp = |x: &Tensor| target.log_prob(x).expect("checked");
-                ula.run(&AutogradScore(lp), x0, drv)
+                ula.run(&AutogradScore(lp), None, x0, drv)
             }
         }
     }

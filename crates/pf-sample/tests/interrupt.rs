@@ -23,6 +23,7 @@ fn samplers_and_integrators_stop_with_a_typed_error() {
     assert!(ula
         .run(
             &TargetScore(&target),
+            None,
             Init::StdNormal.draw(50, 1, Device::Cpu).unwrap(),
             &mut Driver::default()
         )
@@ -30,6 +31,7 @@ fn samplers_and_integrators_stop_with_a_typed_error() {
     interrupt::request(Signal::Interrupt);
     match ula.run(
         &TargetScore(&target),
+        None,
         Init::StdNormal.draw(50, 1, Device::Cpu).unwrap(),
         &mut Driver::default(),
     ) {

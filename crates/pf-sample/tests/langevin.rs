@@ -31,6 +31,7 @@ fn ula_stationary_variance_on_standard_normal() {
     let out = ula
         .run(
             &TargetScore(&t),
+            None,
             Init::StdNormal.draw(n, 1, Device::Cpu).unwrap(),
             &mut Driver::default(),
         )
@@ -59,6 +60,7 @@ fn tempered_noise_scale_changes_the_law() {
     let out = ula
         .run(
             &TargetScore(&t),
+            None,
             Init::StdNormal.draw(100_000, 1, Device::Cpu).unwrap(),
             &mut Driver::default(),
         )
@@ -85,6 +87,7 @@ fn per_dimension_eta_and_autograd_score() {
     let a = ula
         .run(
             &TargetScore(&g),
+            None,
             Init::StdNormal.draw(100_000, 2, Device::Cpu).unwrap(),
             &mut Driver::default(),
         )

@@ -1,8 +1,8 @@
 //! ULA reaches the ring of seed 003 and both funnels: stated thresholds, measured margins.
 
-use pf_core::field::TargetScore;
+use pf_core::field::{FusedLangevin, TargetScore};
 use pf_core::metrics::{energy_distance, neck_stats};
-use pf_core::target::{Funnel, NealFunnel, Ring, Target};
+use pf_core::target::{Funnel, NealFunnel, Neck, Ring, Target};
 use pf_sample::init::Init;
 use pf_sample::ula::Ula;
 use pf_sample::Driver;
@@ -16,17 +16,25 @@ fn floor(t: &dyn Target) -> f64 {
         .fold(0.0, f64::max)
 }
 
-fn measure(name: &str, t: &dyn Target, ula: &Ula, init: &Init) -> (f64, f64) {
+/// ULA on `t`'s own score, through its fused step where it has one (funnel, ring).
+fn measure<T: Target + FusedLangevin>(
+    name: &str,
+    t: &T,
+    neck: Option<Neck>,
+    ula: &Ula,
+    init: &Init,
+) -> (f64, f64) {
     let out = ula
         .run(
             &TargetScore(t),
+            Some(t),
             init.draw(N, t.dim(), Device::Cpu).unwrap(),
             &mut Driver::default(),
         )
         .unwrap();
     let ed = energy_distance(&out.x, &t.sample(N, Device::Cpu));
     let fl = floor(t);
-    let neck = t.neck().map(|n| neck_stats(&out.x, &n));
+    let neck = neck.map(|n| neck_stats(&out.x, &n));
     println!("{name}: ED {ed:.3e}, floor {fl:.3e}, neck {neck:?}");
     (ed, fl)
 }
@@ -41,7 +49,7 @@ fn ula_ring_seed_003() {
         eta: vec![0.01, 0.1],
         ..Ula::default()
     };
-    let (ed, _) = measure("ring (1, 2.5)", &ring, &ula, &Init::StdNormal);
+    let (ed, _) = measure("ring (1, 2.5)", &ring, None, &ula, &Init::StdNormal);
     // measured 2.4e-3 (floor ≈ 1e-3): η_y = 0.1 leaves a visible ULA bias
     assert!(ed < 5e-3, "ring: {ed}");
     // part (f): off-centre ring with initial particles N((1, 1), 1.5²)
@@ -53,6 +61,7 @@ fn ula_ring_seed_003() {
     let (ed, fl) = measure(
         "ring (1.5, 1.5) at (1, 1)",
         &ring,
+        None,
         &Ula {
             steps: 500,
             eta: vec![0.01],
@@ -73,7 +82,13 @@ fn ula_funnels() {
         eta: vec![4e-4],
         ..Ula::default()
     };
-    let (ed, fl) = measure("seed-001 funnel", &f, &ula, &Init::StdNormal);
+    let (ed, fl) = measure(
+        "seed-001 funnel",
+        &f,
+        Some(f.neck()),
+        &ula,
+        &Init::StdNormal,
+    );
     assert!(ed < 5.0 * fl.max(1e-3), "funnel: {ed}");
     let nf = NealFunnel::new(2).unwrap();
     let ula = Ula {
@@ -84,12 +99,13 @@ fn ula_funnels() {
     let out = ula
         .run(
             &TargetScore(&nf),
+            None,
             Init::StdNormal.draw(N, 2, Device::Cpu).unwrap(),
             &mut Driver::default(),
         )
         .unwrap();
     let ed = energy_distance(&out.x, &nf.sample(N, Device::Cpu));
-    let neck = neck_stats(&out.x, &nf.neck().unwrap());
+    let neck = neck_stats(&out.x, &nf.neck());
     println!(
         "neal funnel: ED {ed:.3e}, neck share {} (target 0.05)",
         neck.share

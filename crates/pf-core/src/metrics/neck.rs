@@ -99,11 +99,8 @@ mod tests {
     fn exact_samples_sit_at_the_ideal() {
         let _rng = crate::rng::seed_exclusive(17);
         let n = 100_000;
-        for t in [
-            Box::new(Funnel::default()) as Box<dyn Target>,
-            Box::new(NealFunnel::new(3).unwrap()),
-        ] {
-            let neck = t.neck().unwrap();
+        let (f, nf) = (Funnel::default(), NealFunnel::new(3).unwrap());
+        for (t, neck) in [(&f as &dyn Target, f.neck()), (&nf, nf.neck())] {
             let s = t.sample(n, Device::Cpu).to_kind(Kind::Double);
             let r = neck_stats(&s, &neck);
             assert!(

@@ -184,8 +184,8 @@ fn report_skips_and_counts_nonfinite_rows() {
         ],
         0,
     );
-    let a = report(&dirty, &y, t.neck());
-    let b = report(&clean, &y, t.neck());
+    let a = report(&dirty, &y, Some(t.neck()));
+    let b = report(&clean, &y, Some(t.neck()));
     assert_eq!((a.n, a.n_nonfinite, a.n_reference), (403, 3, 500));
     assert_eq!((b.n, b.n_nonfinite), (400, 0));
     assert_eq!(values(&a), values(&b));

@@ -1,6 +1,7 @@
 //! The `[target]` section of a run config ([`TargetConfig`]).
 
-use super::{DataFile, Funnel, GaussianMixture, NealFunnel, Ring, SCurve, SwissRoll, Target};
+use super::{DataFile, Funnel, GaussianMixture, NealFunnel, Neck, Ring, SCurve, SwissRoll, Target};
+use crate::field::FusedLangevin;
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -221,6 +222,40 @@ impl TargetConfig {
             TargetConfig::File { path } => Box::new(DataFile::load(path)?),
         })
     }
+
+    /// Curves to draw over scatter plots, in data coordinates: the ring's ellipse r = 1
+    /// ([`Ring::outline`]); none for other kinds or invalid parameters.
+    pub fn outline(&self) -> Vec<Vec<(f64, f64)>> {
+        match self {
+            TargetConfig::Ring { rx, ry, cx, cy } => Ring::new(*rx, *ry, *cx, *cy)
+                .map(|r| r.outline())
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The funnel neck the neck metric reads ([`Funnel::neck`], [`NealFunnel::neck`]); `None`
+    /// for other kinds or invalid parameters.
+    pub fn neck(&self) -> Option<Neck> {
+        match self {
+            TargetConfig::Funnel {} => Some(Funnel::default().neck()),
+            TargetConfig::NealFunnel { dim } => NealFunnel::new(*dim).ok().map(|f| f.neck()),
+            _ => None,
+        }
+    }
+
+    /// The fused Langevin step of the target's closed-form score, for kinds that have one
+    /// (funnel, ring; see [`FusedLangevin`]): it equals a step driven by the score of
+    /// [`build`](Self::build)'s target. `None` for other kinds or invalid parameters.
+    pub fn fused_langevin(&self) -> Option<Box<dyn FusedLangevin>> {
+        match self {
+            TargetConfig::Funnel {} => Some(Box::new(Funnel::default())),
+            TargetConfig::Ring { rx, ry, cx, cy } => Ring::new(*rx, *ry, *cx, *cy)
+                .ok()
+                .map(|r| Box::new(r) as Box<dyn FusedLangevin>),
+            _ => None,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -273,6 +308,54 @@ mod tests {
             .unwrap();
         assert_eq!(g.dim(), 2);
         assert_eq!(TargetConfig::default().kind(), "funnel");
+    }
+
+    /// Outline, neck and fused step come from the config's own parameters: the ring's ellipse
+    /// through (cx + rx, cy) and (cx, cy + ry), the funnels' necks in their last column with
+    /// q05 = s Φ⁻¹(0.05), and a fused step equal to a plain step on the built target's score.
+    #[test]
+    fn outline_neck_and_fused_step_follow_the_config() {
+        let _rng = crate::rng::seed_exclusive(4);
+        let ring = parse("kind = \"ring\"\nrx = 1\nry = 2\ncx = 0.5").unwrap();
+        let o = ring.outline();
+        assert_eq!((o.len(), o[0].len()), (1, 257));
+        assert!((o[0][0].0 - 1.5).abs() < 1e-12 && o[0][0].1.abs() < 1e-12);
+        assert!((o[0][64].0 - 0.5).abs() < 1e-12 && (o[0][64].1 - 2.0).abs() < 1e-12);
+        assert_eq!(ring.neck(), None);
+        let z = -1.644_853_626_951_472; // Φ⁻¹(0.05)
+        let neck = TargetConfig::Funnel {}.neck().unwrap();
+        assert_eq!(neck.column, 1);
+        assert!((neck.q05 - 0.8 * z).abs() < 1e-12);
+        let neck = TargetConfig::NealFunnel { dim: 4 }.neck().unwrap();
+        assert_eq!(neck.column, 3);
+        assert!((neck.q05 - 3.0 * z).abs() < 1e-12);
+        let plain = TargetConfig::EightGaussians {
+            radius: 2.0,
+            std: 0.2,
+        };
+        assert!(plain.outline().is_empty() && plain.neck().is_none());
+        assert!(plain.fused_langevin().is_none());
+        assert!(TargetConfig::NealFunnel { dim: 2 }
+            .fused_langevin()
+            .is_none());
+        assert!(TargetConfig::NealFunnel { dim: 1 }.neck().is_none());
+        // x ← x + η s(x) + c ξ, fused against plain, on the config's own target
+        for c in [TargetConfig::Funnel {}, ring] {
+            let t = c.build().unwrap();
+            let x = t.sample(101, tch::Device::Cpu);
+            let xi = x.randn_like();
+            let want = &x + t.score(&x).unwrap() * 1e-2 + &xi * 0.14;
+            let mut got = x.copy();
+            assert!(c
+                .fused_langevin()
+                .unwrap()
+                .ula_step(&mut got, &[1e-2], &[0.14], &xi));
+            let err = (&got - &want).abs().max().double_value(&[]);
+            assert!(
+                err < 2e-6 * want.abs().max().double_value(&[]).max(1.0),
+                "{err:e}"
+            );
+        }
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 use super::special::{norm_cdf, norm_ppf};
 use super::{Neck, Target};
+use crate::field::FusedLangevin;
 use crate::{Error, Result};
 use std::f64::consts::PI;
 use tch::{Device, Kind, Tensor};
@@ -65,6 +66,21 @@ impl Funnel {
     fn w2(&self, x: &Tensor, z: &Tensor) -> Tensor {
         x.square() * (z * -2.0).exp() / (self.x_scale * self.x_scale)
     }
+
+    /// The neck ([`Neck`]): column 1; q05 = s Φ⁻¹(0.05);
+    /// x_std² = E[x² | z < q05] = a² E[e^{2z} 1{z<q}] / 0.05 = a² e^{2s²} Φ((q − 2s²)/s) / 0.05
+    /// (a truncated log-normal moment).
+    pub fn neck(&self) -> Neck {
+        let s = self.z_std;
+        let q = s * norm_ppf(0.05);
+        let m2 = self.x_scale.powi(2) * (2.0 * s * s).exp() * norm_cdf((q - 2.0 * s * s) / s)
+            / norm_cdf(q / s);
+        Neck {
+            column: 1,
+            q05: q,
+            x_std: m2.sqrt(),
+        }
+    }
 }
 
 impl Target for Funnel {
@@ -94,21 +110,11 @@ impl Target for Funnel {
         let sz = -(&z / (self.z_std * self.z_std)) - 1.0 + xs.square() * e * inv_a2;
         Some(Tensor::stack(&[sx, sz], 1))
     }
-    /// Column 1; q05 = s Φ⁻¹(0.05); x_std² = E[x² | z < q05] = a² E[e^{2z} 1{z<q}] / 0.05
-    /// = a² e^{2s²} Φ((q − 2s²)/s) / 0.05 (a truncated log-normal moment).
-    fn neck(&self) -> Option<Neck> {
-        let s = self.z_std;
-        let q = s * norm_ppf(0.05);
-        let m2 = self.x_scale.powi(2) * (2.0 * s * s).exp() * norm_cdf((q - 2.0 * s * s) / s)
-            / norm_cdf(q / s);
-        Some(Neck {
-            column: 1,
-            q05: q,
-            x_std: m2.sqrt(),
-        })
-    }
+}
+
+impl FusedLangevin for Funnel {
     /// Fused on contiguous float32 CPU batches (see `target/fused.rs`).
-    fn ula_step_fused(&self, x: &mut Tensor, eta: &[f32], c: &[f32], xi: &Tensor) -> bool {
+    fn ula_step(&self, x: &mut Tensor, eta: &[f32], c: &[f32], xi: &Tensor) -> bool {
         let (Some(st), Some((xs, n))) =
             (super::fused::step2(eta, c), super::fused::slices_2d(x, xi))
         else {
@@ -227,7 +233,7 @@ pub(crate) mod tests {
     fn neck_closed_form_matches_monte_carlo() {
         let _rng = crate::rng::seed_exclusive(5);
         let f = Funnel::default();
-        let neck = f.neck().unwrap();
+        let neck = f.neck();
         assert_eq!(neck.column, 1);
         assert!((neck.q05 + 0.8 * 1.644_853_626_951_472).abs() < 1e-12);
         check_neck_mc(&f, neck, 1_000_000, 0.8);

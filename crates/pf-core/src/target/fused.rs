@@ -3,7 +3,8 @@
 //!   x ← x + η ⊙ ∇log p(x) + c ⊙ ξ
 //! (c = √(2τ), ξ given), with no temporaries and no libtorch dispatch. Each equals the plain
 //! `score` + two `addcmul_` to float rounding (tests below); the maths is the target's own.
-//! [`super::Target::ula_step_fused`] is the entry point.
+//! [`crate::field::FusedLangevin`] (implemented by [`super::Funnel`] and [`super::Ring`]) is the
+//! entry point.
 
 use crate::fastmath::{exp, multiversion};
 use crate::rng::{cpu_f32_slice, cpu_f32_slice_mut};
@@ -142,6 +143,7 @@ pub(crate) fn step2(eta: &[f32], c: &[f32]) -> Option<Step2> {
 
 #[cfg(test)]
 mod tests {
+    use crate::field::FusedLangevin;
     use crate::target::{Funnel, Ring, Target};
     use tch::{Device, Kind, Tensor};
 
@@ -156,12 +158,12 @@ mod tests {
         y
     }
 
-    fn check(t: &dyn Target, x: Tensor, eta: &[f32], c: &[f32]) {
+    fn check(t: &(impl Target + FusedLangevin), x: Tensor, eta: &[f32], c: &[f32]) {
         let xi = x.randn_like();
         let want = plain(t, &x, eta, c, &xi);
         let mut got = x.copy();
         assert!(
-            t.ula_step_fused(&mut got, eta, c, &xi),
+            t.ula_step(&mut got, eta, c, &xi),
             "{} has a fused step",
             t.name()
         );
@@ -198,18 +200,18 @@ mod tests {
         let f = Funnel::default();
         let mut xd = Tensor::zeros([4, 2], (Kind::Double, Device::Cpu));
         let xid = xd.randn_like();
-        assert!(!f.ula_step_fused(&mut xd, &[1e-3], &[0.04], &xid));
+        assert!(!f.ula_step(&mut xd, &[1e-3], &[0.04], &xid));
         let mut x3 = Tensor::zeros([4, 3], (Kind::Float, Device::Cpu));
         let xi3 = x3.randn_like();
-        assert!(!f.ula_step_fused(&mut x3, &[1e-3], &[0.04], &xi3));
+        assert!(!f.ula_step(&mut x3, &[1e-3], &[0.04], &xi3));
         let mut x = Tensor::zeros([4, 2], (Kind::Float, Device::Cpu));
         let same = x.shallow_clone();
-        assert!(!f.ula_step_fused(&mut x, &[1e-3], &[0.04], &same));
+        assert!(!f.ula_step(&mut x, &[1e-3], &[0.04], &same));
         let xi = x.randn_like();
-        assert!(!f.ula_step_fused(&mut x, &[1e-3, 1.0, 2.0], &[0.04], &xi));
+        assert!(!f.ula_step(&mut x, &[1e-3, 1.0, 2.0], &[0.04], &xi));
         let mut xt = Tensor::zeros([2, 4], (Kind::Float, Device::Cpu)).tr();
         let xit = xt.randn_like();
-        assert!(!f.ula_step_fused(&mut xt, &[1e-3], &[0.04], &xit));
+        assert!(!f.ula_step(&mut xt, &[1e-3], &[0.04], &xit));
         assert_eq!(x.abs().sum(Kind::Float).double_value(&[]), 0.0);
     }
 }

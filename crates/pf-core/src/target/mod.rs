@@ -35,23 +35,6 @@ pub trait Target: Send + Sync {
     fn normalised(&self) -> bool {
         true
     }
-    /// Curves to draw over scatter plots (e.g. the ring's ellipse), in data coordinates.
-    fn outline(&self) -> Vec<Vec<(f64, f64)>> {
-        Vec::new()
-    }
-    /// The funnel neck, for funnel targets: see [`Neck`].
-    fn neck(&self) -> Option<Neck> {
-        None
-    }
-    /// Optional fast path for Langevin samplers: one fused, in-place ULA step
-    /// x ← x + η ⊙ ∇log p(x) + c ⊙ ξ, with η and c given per dimension (1 or D values) and the
-    /// noise ξ [N, D] already drawn. Returns false, leaving `x` untouched, where the target has
-    /// no fused kernel for this device, dtype or layout (the default); the caller then takes the
-    /// plain path (score, then two `addcmul_`). Analytic targets on contiguous float32 CPU
-    /// batches implement it (see `target/fused.rs`).
-    fn ula_step_fused(&self, _x: &mut Tensor, _eta: &[f32], _c: &[f32], _xi: &Tensor) -> bool {
-        false
-    }
 }
 
 /// A funnel's neck: its variable is column `column`; `q05` is the true 5 % quantile of it, and
@@ -81,15 +64,6 @@ impl<T: Target + ?Sized> Target for Box<T> {
     }
     fn normalised(&self) -> bool {
         (**self).normalised()
-    }
-    fn outline(&self) -> Vec<Vec<(f64, f64)>> {
-        (**self).outline()
-    }
-    fn neck(&self) -> Option<Neck> {
-        (**self).neck()
-    }
-    fn ula_step_fused(&self, x: &mut Tensor, eta: &[f32], c: &[f32], xi: &Tensor) -> bool {
-        (**self).ula_step_fused(x, eta, c, xi)
     }
 }
 

@@ -37,6 +37,20 @@ impl NealFunnel {
         let d = self.dim as i64;
         (x.narrow(1, 0, d - 1), x.select(1, d - 1))
     }
+
+    /// The neck ([`Neck`]): column D−1; q05 = 3 Φ⁻¹(0.05);
+    /// x_std² = E[x_i² | v < q05] = E[e^v 1{v<q}] / 0.05 = e^{s²/2} Φ((q − s²)/s) / 0.05 with
+    /// s = 3 (the same for every x_i).
+    pub fn neck(&self) -> Neck {
+        let s = V_STD;
+        let q = s * norm_ppf(0.05);
+        let m2 = (0.5 * s * s).exp() * norm_cdf((q - s * s) / s) / norm_cdf(q / s);
+        Neck {
+            column: self.dim - 1,
+            q05: q,
+            x_std: m2.sqrt(),
+        }
+    }
 }
 
 impl Target for NealFunnel {
@@ -72,18 +86,6 @@ impl Target for NealFunnel {
         let sv = -(&v / (V_STD * V_STD)) - 0.5 * k
             + xs.square().sum_dim_intlist(1, false, x.kind()) * e * 0.5;
         Some(Tensor::cat(&[sx, sv.unsqueeze(1)], 1))
-    }
-    /// Column D−1; q05 = 3 Φ⁻¹(0.05); x_std² = E[x_i² | v < q05] = E[e^v 1{v<q}] / 0.05
-    /// = e^{s²/2} Φ((q − s²)/s) / 0.05 with s = 3 (the same for every x_i).
-    fn neck(&self) -> Option<Neck> {
-        let s = V_STD;
-        let q = s * norm_ppf(0.05);
-        let m2 = (0.5 * s * s).exp() * norm_cdf((q - s * s) / s) / norm_cdf(q / s);
-        Some(Neck {
-            column: self.dim - 1,
-            q05: q,
-            x_std: m2.sqrt(),
-        })
     }
 }
 
@@ -158,7 +160,7 @@ mod tests {
     fn neck_closed_form_matches_monte_carlo() {
         let _rng = crate::rng::seed_exclusive(6);
         let f = NealFunnel::new(3).unwrap();
-        let neck = f.neck().unwrap();
+        let neck = f.neck();
         assert_eq!(neck.column, 2);
         assert!((neck.q05 + 3.0 * 1.644_853_626_951_472).abs() < 1e-12);
         check_neck_mc(&f, neck, 1_000_000, 3.0);

@@ -1,6 +1,7 @@
 //! Seed 003's elliptical ring: normalised log-density, analytic score, exact sampler.
 
 use super::Target;
+use crate::field::FusedLangevin;
 use crate::{Error, Result};
 use std::f64::consts::PI;
 use tch::{Device, Kind, Tensor};
@@ -89,6 +90,18 @@ impl Ring {
         (a.square() + b.square()).sqrt()
     }
 
+    /// The ellipse r = 1 as a closed polyline of 257 points, in data coordinates (drawn over
+    /// scatter plots).
+    pub fn outline(&self) -> Vec<Vec<(f64, f64)>> {
+        let k = 256;
+        vec![(0..=k)
+            .map(|i| {
+                let t = 2.0 * PI * i as f64 / k as f64;
+                (self.cx + self.rx * t.cos(), self.cy + self.ry * t.sin())
+            })
+            .collect()]
+    }
+
     /// ((x − cx)/rx, (y − cy)/ry).
     fn scaled(&self, x: &Tensor) -> (Tensor, Tensor) {
         (
@@ -144,18 +157,11 @@ impl Target for Ring {
         let f = (&r - 1.0) / r.clamp_min(1e-30) * (-2.0 / RING_WIDTH);
         Some(Tensor::stack(&[&f * a / self.rx, f * b / self.ry], 1))
     }
-    /// The ellipse r = 1 as a closed polyline of 257 points.
-    fn outline(&self) -> Vec<Vec<(f64, f64)>> {
-        let k = 256;
-        vec![(0..=k)
-            .map(|i| {
-                let t = 2.0 * PI * i as f64 / k as f64;
-                (self.cx + self.rx * t.cos(), self.cy + self.ry * t.sin())
-            })
-            .collect()]
-    }
+}
+
+impl FusedLangevin for Ring {
     /// Fused on contiguous float32 CPU batches (see `target/fused.rs`).
-    fn ula_step_fused(&self, x: &mut Tensor, eta: &[f32], c: &[f32], xi: &Tensor) -> bool {
+    fn ula_step(&self, x: &mut Tensor, eta: &[f32], c: &[f32], xi: &Tensor) -> bool {
         let (Some(st), Some((xs, n))) =
             (super::fused::step2(eta, c), super::fused::slices_2d(x, xi))
         else {

@@ -2,7 +2,7 @@
 
 use super::{mean, small, timed, Outcome, Sizes};
 use anyhow::Result;
-use pf_core::field::{AutogradScore, ScoreField, TargetScore};
+use pf_core::field::{AutogradScore, FusedLangevin, ScoreField, TargetScore};
 use pf_core::target::{Funnel, Ring};
 use pf_sample::init::Init;
 use pf_sample::ula::Ula;
@@ -12,6 +12,7 @@ use tch::Device;
 /// Warm-up (the first few steps, untimed), then the timed run, both from `tch::manual_seed(seed)`.
 fn ula(
     score: &dyn ScoreField,
+    fused: Option<&dyn FusedLangevin>,
     eta: Vec<f64>,
     sz: Sizes,
     device: Device,
@@ -25,10 +26,10 @@ fn ula(
     };
     tch::manual_seed(seed);
     let x0 = || Init::StdNormal.draw(n, 2, device);
-    cfg(small(k, 10)).run(score, x0()?, &mut Driver::default())?;
+    cfg(small(k, 10)).run(score, fused, x0()?, &mut Driver::default())?;
     tch::manual_seed(seed);
     let (wall, out) = timed(device, || {
-        Ok(cfg(k).run(score, x0()?, &mut Driver::default())?)
+        Ok(cfg(k).run(score, fused, x0()?, &mut Driver::default())?)
     })?;
     Ok((
         wall,
@@ -45,7 +46,7 @@ fn ula(
 /// correct analytic score (pf-core's erratum), fused on the CPU.
 pub(crate) fn funnel(sz: Sizes, device: Device, seed: i64) -> Result<(f64, Outcome)> {
     let f = Funnel::default();
-    ula(&TargetScore(&f), vec![1e-3], sz, device, seed)
+    ula(&TargetScore(&f), Some(&f), vec![1e-3], sz, device, seed)
 }
 
 /// Seed 003 part (b): ring rx = ry = 1.5 at the origin, η = (1e-2, 1e-2); the score is the
@@ -55,8 +56,8 @@ pub(crate) fn ring(sz: Sizes, autograd: bool, device: Device, seed: i64) -> Resu
     let eta = vec![1e-2, 1e-2];
     if autograd {
         let s = AutogradScore(|x: &tch::Tensor| r.log_prob_unnormalised(x));
-        ula(&s, eta, sz, device, seed)
+        ula(&s, None, eta, sz, device, seed)
     } else {
-        ula(&TargetScore(&r), eta, sz, device, seed)
+        ula(&TargetScore(&r), Some(&r), eta, sz, device, seed)
     }
 }

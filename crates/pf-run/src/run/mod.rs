@@ -166,7 +166,7 @@ pub fn execute(cfg: &RunConfig, opts: &RunOpts) -> Result<RunSummary> {
                 nfe: done.nfe,
                 acceptance: done.diagnostics.get("acceptance").copied(),
                 diagnostics: done.diagnostics,
-                metrics: report(&x, &reference, target.neck()),
+                metrics: report(&x, &reference, cfg.target.neck()),
                 samples: format!("samples_{label}.npy"),
                 figure: done.figure,
                 gif: done.gif,
@@ -290,6 +290,7 @@ impl Figures {
         let canvas = (dim >= 2).then(|| {
             plots::Canvas::new(
                 target,
+                &cfg.target,
                 reference,
                 cfg.output.window,
                 cfg.output.plot_particles,
@@ -325,11 +326,13 @@ fn run_sampler(
     let pb = stage(format!("sampler {}/{}: {label}", i + 1, cfg.samplers.len()));
     tch::manual_seed(stage_seed(cfg.seed, &format!("sampler/{label}")));
     let mut drv = Driver::new(s.record.filter(|_| cfg.output.gif), Some(RECORD_PARTICLES));
+    let fused = cfg.target.fused_langevin();
     let cx = Ctx {
         target,
         models,
         ratio: Some(&crate::discriminator::DiscriminatorFactory),
         device,
+        fused: fused.as_deref(),
     };
     let started = Instant::now();
     let sampling = Stage::Sampler {
@@ -349,7 +352,7 @@ fn run_sampler(
     let _ = out.x.sum(Kind::Float).double_value(&[]); // wait for the device before stopping the clock
     let wall_s = started.elapsed().as_secs_f64();
     pb.finish_and_clear();
-    let metrics = report(&out.x, reference, target.neck());
+    let metrics = report(&out.x, reference, cfg.target.neck());
     tracing::info!(sampler = %label, wall_s, energy = metrics.energy, "sampled");
     let samples = format!("samples_{label}.npy");
     outputs::npy(&dir.join(&samples), &out.x)?;

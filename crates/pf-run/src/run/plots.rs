@@ -2,7 +2,7 @@
 
 use super::outputs::{column, points2};
 use anyhow::{Context, Result};
-use pf_core::target::Target;
+use pf_core::target::{Target, TargetConfig};
 use pf_sample::Trajectory;
 use pf_viz::{Grid, Panel, PanelOpts, ScatterOpts, Series};
 use std::path::Path;
@@ -35,14 +35,17 @@ fn window(reference: &Tensor, col: i64) -> (f64, f64) {
 }
 
 impl Canvas {
-    /// The canvas of a ≥ 2-D target: columns (0, neck) for funnels, else (0, 1).
+    /// The canvas of a ≥ 2-D target (built from `config`): columns (0, neck) for funnels, else
+    /// (0, 1); the config's outline drawn over the points.
     pub fn new(
         target: &dyn Target,
+        config: &TargetConfig,
         reference: &Tensor,
         fixed: Option<[[f64; 2]; 2]>,
         max_points: usize,
     ) -> Self {
-        let cols = match target.neck() {
+        let neck = config.neck();
+        let cols = match neck {
             Some(n) => (if n.column == 0 { 1 } else { 0 }, n.column as i64),
             None => (0, 1),
         };
@@ -79,7 +82,7 @@ impl Canvas {
                 None
             };
         let name = |c: i64| {
-            if Some(c as usize) == target.neck().map(|n| n.column) {
+            if Some(c as usize) == neck.map(|n| n.column) {
                 "neck".to_string()
             } else {
                 format!("x{c}")
@@ -89,7 +92,7 @@ impl Canvas {
             cols,
             x_range,
             y_range,
-            outline: target.outline(),
+            outline: config.outline(),
             background,
             max_points,
             axis_names: [name(cols.0), name(cols.1)],
