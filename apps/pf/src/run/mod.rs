@@ -18,7 +18,7 @@ use crate::config::{LikelihoodPoints, RunConfig};
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use models::Trained;
-use pf_core::metrics::{kl_estimate, report, MetricReport};
+use pf_core::metrics::{kl_estimate, report_for, tail_cells, MetricReport};
 use pf_core::target::Target;
 use pf_sample::likelihood::{Likelihood, Prior, Probe, Trace};
 use serde::Serialize;
@@ -212,7 +212,7 @@ pub fn execute(cfg: &RunConfig, opts: &RunOpts) -> Result<RunSummary> {
         let _ = out.x.sum(Kind::Float).double_value(&[]); // wait for the device before stopping the clock
         let wall_s = started.elapsed().as_secs_f64();
         pb.finish_and_clear();
-        let metrics = report(&out.x, &reference, target.neck());
+        let metrics = report_for(&*target, &out.x, &reference);
         tracing::info!(sampler = %label, wall_s, energy = metrics.energy, "sampled");
         let samples = format!("samples_{label}.npy");
         outputs::npy(&dir.join(&samples), &out.x)?;
@@ -488,10 +488,10 @@ pub fn model_table(ms: &[ModelResult]) -> String {
     md
 }
 
-/// The per-sampler metrics table (energy, MMD², sliced W₁, neck, wall time, NFE).
+/// The per-sampler metrics table (energy, MMD², sliced W₁, neck, log p tails, wall time, NFE).
 pub fn sampler_table(rs: &[SamplerResult]) -> String {
     let mut md = String::from(
-        "| method | particles | energy distance | MMD² | sliced W₁ | neck share (true 0.05) | neck x std (true) | wall s | NFE | non-finite |\n|---|---|---|---|---|---|---|---|---|---|\n",
+        "| method | particles | energy distance | MMD² | sliced W₁ | neck share (true 0.05) | neck x std (true) | log p KS | below q₀.₀₀₁ of log p (true 0.001) | wall s | NFE | non-finite |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n",
     );
     for r in rs {
         let m = &r.metrics;
@@ -507,8 +507,9 @@ pub fn sampler_table(rs: &[SamplerResult]) -> String {
         let acc = r
             .acceptance
             .map_or(String::new(), |a| format!(" (acc. {a:.2})"));
+        let (ks, low) = tail_cells(m.tails.as_ref());
         md += &format!(
-            "| {}{acc} | {} | {:.3e} | {:.3e} | {:.3e} | {share} | {xs} | {:.2} | {} | {} |\n",
+            "| {}{acc} | {} | {:.3e} | {:.3e} | {:.3e} | {share} | {xs} | {ks} | {low} | {:.2} | {} | {} |\n",
             r.label, r.particles, m.energy, m.mmd2, m.sliced_w1, r.wall_s, r.nfe, m.n_nonfinite
         );
     }
