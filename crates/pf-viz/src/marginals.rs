@@ -298,7 +298,9 @@ pub fn marginal_hists(
         None => auto_range(finite.iter().flatten().copied()).unwrap_or((-1.0, 1.0)),
     };
     let width = (range.1 - range.0) / opts.bins as f64;
-    let prepared: Vec<(String, Vec<f64>, Vec<(f64, f64)>, f64)> = panels
+    // per panel: title, bar heights, density curve, top of the y axis
+    type Prepared = (String, Vec<f64>, Vec<(f64, f64)>, f64);
+    let prepared: Vec<Prepared> = panels
         .iter()
         .zip(&finite)
         .map(|(p, f)| {

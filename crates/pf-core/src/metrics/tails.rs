@@ -184,7 +184,7 @@ mod tests {
         let out = x.copy();
         let u = Tensor::rand([k], (Kind::Float, Device::Cpu)) * 1.5 + 3.0;
         let sign = Tensor::randint(2, [k], (Kind::Float, Device::Cpu)) * 2.0 - 1.0;
-        let _ = out.narrow(0, 0, k).select(1, 0).copy_(&(u * sign));
+        out.narrow(0, 0, k).select(1, 0).copy_(&(u * sign));
         out
     }
 
@@ -292,7 +292,7 @@ mod tests {
             1e30,
         ])
         .view([5, 2]);
-        let _ = x.narrow(0, 0, 5).copy_(&bad);
+        x.narrow(0, 0, 5).copy_(&bad);
         let t = tail_stats(&g, &x, &y).unwrap();
         let clean = tail_stats(&g, &x.narrow(0, 5, 995), &y).unwrap();
         assert_eq!(t.n_nonfinite, 3, "{t:?}");
