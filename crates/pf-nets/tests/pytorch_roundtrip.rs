@@ -2,8 +2,10 @@
 //! `pytorch_check.py` rebuilds the seeds' PyTorch modules from the sidecar config, loads the
 //! weights with `safetensors.torch.load_file` and compares outputs (max abs diff ≤ 1e-6).
 //!
-//! The Python is the venv's (`$HOME/.cache/pflow/torch-2.11.0/bin/python`, or `PFLOW_PYTHON`);
-//! when it is absent the test prints a notice and passes.
+//! The Python is the venv's (`$HOME/.cache/pflow/torch-2.11.0/bin/python`, or `PFLOW_PYTHON`),
+//! and it must import `torch` and `safetensors`. When it cannot be found or cannot import them,
+//! the test fails under CI (`CI` set to `true` or `1`, as CI services set it) and otherwise
+//! prints the reason and passes.
 
 use pf_nets::checkpoint::{self, Sidecar};
 use pf_nets::*;
@@ -11,13 +13,39 @@ use std::path::PathBuf;
 use tch::nn::VarStore;
 use tch::{Device, Kind, Tensor};
 
-fn python() -> Option<PathBuf> {
-    if let Ok(p) = std::env::var("PFLOW_PYTHON") {
-        return Some(PathBuf::from(p));
+/// The Python to use, or why there is none.
+fn python() -> std::result::Result<PathBuf, String> {
+    let p = match std::env::var("PFLOW_PYTHON") {
+        Ok(p) => PathBuf::from(p),
+        Err(_) => {
+            let home = std::env::var("HOME").map_err(|_| "HOME is not set".to_string())?;
+            PathBuf::from(home).join(".cache/pflow/torch-2.11.0/bin/python")
+        }
+    };
+    if !p.exists() {
+        return Err(format!(
+            "{} does not exist (set PFLOW_PYTHON, or run scripts/setup-libtorch.sh)",
+            p.display()
+        ));
     }
-    let home = std::env::var("HOME").ok()?;
-    let p = PathBuf::from(home).join(".cache/pflow/torch-2.11.0/bin/python");
-    p.exists().then_some(p)
+    let probe = std::process::Command::new(&p)
+        .args(["-c", "import torch, safetensors.torch"])
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", p.display()))?;
+    if !probe.status.success() {
+        let err = String::from_utf8_lossy(&probe.stderr);
+        let last = err.lines().last().unwrap_or("").to_string();
+        return Err(format!(
+            "{} cannot import torch and safetensors: {last}",
+            p.display()
+        ));
+    }
+    Ok(p)
+}
+
+/// Whether the environment says this is CI (`CI=true` or `CI=1`).
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1")
 }
 
 fn cases() -> Vec<NetConfig> {
@@ -57,9 +85,13 @@ fn cases() -> Vec<NetConfig> {
 #[test]
 fn pytorch_loads_checkpoints_and_agrees() {
     let _rng = pf_core::rng::seed_exclusive(0);
-    let Some(py) = python() else {
-        println!("NOTICE: venv python not found (set PFLOW_PYTHON); PyTorch round trip skipped");
-        return;
+    let py = match python() {
+        Ok(p) => p,
+        Err(why) if in_ci() => panic!("CI: the PyTorch round trip cannot run: {why}"),
+        Err(why) => {
+            println!("NOTICE: PyTorch round trip skipped (not under CI): {why}");
+            return;
+        }
     };
     let dir = tempfile::tempdir().unwrap();
     for (i, cfg) in cases().into_iter().enumerate() {

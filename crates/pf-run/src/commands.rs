@@ -236,7 +236,10 @@ fn report(s: &RunSummary, quick: bool) -> String {
     md += &format!(
         "Target `{}`; every method's samples are compared with {} fresh target samples (seed {}, device {}{}).\n\
          Energy distance, MMD² and sliced W₁ are 0 for a perfect sampler (up to noise); the neck share is the \
-         fraction of samples below the true 5 % quantile of the neck variable (true value 0.05).\n\n",
+         fraction of samples below the true 5 % quantile of the neck variable (true value 0.05). \
+         Where the target has a log-density, the tail columns push both sets through log p: the KS distance \
+         between the two laws of log p (noise scale √(1/N + 1/M)), and the share of samples below the reference's \
+         0.1 % quantile of log p (true value 0.001; far outliers and non-finite samples land there).\n\n",
         s.target,
         s.reference,
         s.seed,

@@ -7,7 +7,9 @@ use pf_sample::likelihood::{Likelihood, Prior, Probe, Trace};
 use tch::{Device, Kind, Tensor};
 
 /// Seed 002's setting: 10 000 grid points in (−4, 4), VP (0.1, 20), T_ε = 1e-5, T = 1,
-/// rtol = atol = 1e-5, exact prior p_T. The result must match log p_{T_ε} within 1e-3 nats.
+/// rtol = atol = 1e-5, exact prior p_T, exact oracle score. The result must match log p_{T_ε}
+/// within 3e-4 nats, the error scipy's RK45 reaches on the same problem at the same tolerances
+/// (2.7e-4; pflow's Dormand–Prince measures 1.2e-4 at 68 evaluations, float32 state).
 #[test]
 fn gmm1d_seed_002_setting() {
     let _rng = pf_core::rng::seed_exclusive(0);
@@ -19,19 +21,31 @@ fn gmm1d_seed_002_setting() {
     let truth = o.log_prob_at_time(&x, lik.t_eps);
     let err = (&out.logp - &truth).abs().max().double_value(&[]);
     println!("gmm1d: max |err| = {err:.2e} nats, nfe = {}", out.nfe);
-    assert!(err <= 1e-3, "max |log p − analytic| = {err}");
+    assert!(err <= 3e-4, "max |log p − analytic| = {err}");
     // bits/dim = −log p / ln 2 in 1-D
     let bpd = (&out.bits_per_dim * std::f64::consts::LN_2 + &out.logp)
         .abs()
         .max()
         .double_value(&[]);
     assert!(bpd < 1e-5);
-    // the N(0, 1) prior of the seed is within 1e-3 too: VP's p_1 is N(0, 1) up to α(1)² ≈ 4e-5
+    // the seed's N(0, 1) prior: VP's p_1 is N(0, 1) only up to α(1) ≈ 6.6e-3, so the error may
+    // grow by at most the largest gap |log N(x; 0, 1) − log p_1(x)| where the points end at T
+    // (within ±8 for grid points in (−4, 4))
+    let wide = Tensor::linspace(-8.0, 8.0, 16_001, (Kind::Double, Device::Cpu)).view([-1, 1]);
+    let n01 = wide.square().view([-1]) * -0.5 - 0.5 * (2.0 * std::f64::consts::PI).ln();
+    let gap = (n01 - o.log_prob_at_time(&wide, 1.0))
+        .abs()
+        .max()
+        .double_value(&[]);
     let std_prior = lik
         .score(&o.path, &o, &x, &Prior::Normal { std: 1.0 })
         .unwrap();
     let err2 = (&std_prior.logp - &truth).abs().max().double_value(&[]);
-    assert!(err2 <= 2e-3, "with the N(0,1) prior: {err2}");
+    println!("gmm1d with the N(0, 1) prior: max |err| = {err2:.2e} nats (prior gap {gap:.2e})");
+    assert!(
+        err2 <= err + gap,
+        "with the N(0,1) prior: {err2} > {err} + {gap}"
+    );
 }
 
 fn eight() -> GmmOracle<VpLinear> {

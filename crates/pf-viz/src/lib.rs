@@ -13,7 +13,10 @@
 //! - [`curves`]: 1-D curves with a legend (log-likelihoods, loss curves with `log_y`);
 //! - [`errorbars`]: means ± error bars against a parameter, one line per series (sweeps);
 //! - [`panel`]: a grid of scatters, one per method, titles carrying metrics;
-//! - [`hist1d`]: density-normalised 1-D histogram with an optional true-density curve.
+//! - [`hist1d`]: density-normalised 1-D histogram with an optional true-density curve;
+//! - [`paths_1d`]: many particles' x against t, one subplot per sampler (seed 002);
+//! - [`marginal_hists`]: small multiples of particle histograms at chosen times against the
+//!   exact marginal densities (seed 002).
 //!
 //! Points are `[f32; 2]` (or `f32` in 1-D); non-finite ones are skipped and counted in the title
 //! ("(k non-finite dropped)"). Empty input is an error naming the output path.
@@ -47,6 +50,7 @@ mod font;
 mod gif;
 mod grid;
 mod hist;
+mod marginals;
 mod outline;
 mod panel;
 mod scatter;
@@ -60,6 +64,7 @@ pub use errorbars::{errorbars, ErrorBarOpts, ErrorSeries};
 pub use gif::{gif, GifOpts};
 pub use grid::Grid;
 pub use hist::{hist1d, HistOpts};
+pub use marginals::{marginal_hists, paths_1d, MarginalOpts, MarginalPanel, Paths1d, Paths1dOpts};
 pub use outline::ellipse_outline;
 pub use panel::{panel, Panel, PanelOpts};
 pub use scatter::{scatter, ScatterOpts};

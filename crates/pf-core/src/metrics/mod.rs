@@ -10,21 +10,30 @@
 //! - [`sliced_w1`]: sliced Wasserstein-1 over fixed random directions.
 //! - [`neck_stats`]: a funnel's neck coverage and the spread of x there.
 //! - [`kl_estimate`]: Monte-Carlo KL(p‖q) from log-densities at samples of p.
-//! - [`report`]: all of the sample-based ones in one [`MetricReport`], non-finite rows counted.
+//! - [`tail_stats`]: the KS distance between the laws of log p over the samples and over the
+//!   reference, and the share of samples below the reference's 0.1 % quantile of log p.
+//! - [`w1_to_mixture`]: exact 1-D W₁ between a sample and a Gaussian mixture (e.g. an oracle's
+//!   time marginal), with [`w1_null_mean`] its mean over exact samples.
+//! - [`report`]: all of the sample-based ones in one [`MetricReport`], non-finite rows counted;
+//!   [`report_for`] adds the tail diagnostics through the target's log-density.
 
 mod energy;
 mod kl;
 mod mmd;
 mod neck;
 mod sliced_wasserstein;
+mod tails;
+mod w1_mixture;
 
 pub use energy::energy_distance;
 pub use kl::{kl_estimate, KlEstimate};
 pub use mmd::{median_bandwidth, mmd, mmd2_unbiased, MmdResult, MMD_SCALES};
 pub use neck::{neck_stats, NeckReport};
 pub use sliced_wasserstein::{sliced_w1, SW_DIRECTIONS, SW_SEED};
+pub use tails::{ks_sorted, tail_stats, TailReport, TAIL_LEVEL};
+pub use w1_mixture::{w1_null_mean, w1_to_mixture};
 
-use crate::target::Neck;
+use crate::target::{Neck, Target};
 use serde::Serialize;
 use tch::{Device, Kind, Tensor};
 
@@ -140,6 +149,10 @@ pub struct MetricReport {
     /// Monte-Carlo KL(p‖q); not computed by [`report`] (it needs log-densities): see
     /// [`MetricReport::with_kl`].
     pub kl: Option<KlEstimate>,
+    /// Tail diagnostics through log p (targets with a log-density; see [`tail_stats`]); not
+    /// computed by [`report`]: see [`report_for`] and [`MetricReport::with_tails`]. Non-finite
+    /// rows count here as log p = −∞.
+    pub tails: Option<TailReport>,
 }
 
 /// All sample-based metrics of `samples` [N, D] against `reference` [M, D] (fresh samples of the
@@ -180,7 +193,19 @@ pub fn report(samples: &Tensor, reference: &Tensor, neck: Option<Neck>) -> Metri
         sw_directions: SW_DIRECTIONS,
         neck: neck.map(|nk| neck_stats(&x, &nk)),
         kl: None,
+        tails: None,
     }
+}
+
+/// [`report`] with the target's neck diagnostics and, where the target has a log-density, its
+/// tail diagnostics ([`tail_stats`]).
+pub fn report_for(
+    target: &dyn Target,
+    samples: &Tensor,
+    reference: &Tensor,
+    neck: Option<Neck>,
+) -> MetricReport {
+    report(samples, reference, neck).with_tails(tail_stats(target, samples, reference))
 }
 
 impl MetricReport {
@@ -190,10 +215,16 @@ impl MetricReport {
         self
     }
 
+    /// The same report with tail diagnostics attached (or cleared by `None`).
+    pub fn with_tails(mut self, tails: Option<TailReport>) -> Self {
+        self.tails = tails;
+        self
+    }
+
     /// The header of a Markdown table whose rows are [`markdown_row`](Self::markdown_row)s.
     pub fn markdown_header() -> String {
-        "| run | n | non-finite | energy | MMD² | MMD² (mix) | SW₁ | neck share (0.05) | neck x std (true) | KL ± se |\n\
-         |---|---|---|---|---|---|---|---|---|---|"
+        "| run | n | non-finite | energy | MMD² | MMD² (mix) | SW₁ | neck share (0.05) | neck x std (true) | log p KS | below q₀.₀₀₁ (0.001) | KL ± se |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|---|"
             .into()
     }
 
@@ -213,8 +244,9 @@ impl MetricReport {
             .kl
             .as_ref()
             .map_or("–".into(), |k| format!("{:.4} ± {:.4}", k.kl, k.se));
+        let (ks, low) = tail_cells(self.tails.as_ref());
         format!(
-            "| {label} | {} | {} | {:.3e} | {:.3e} | {:.3e} | {:.3e} | {} | {} | {kl} |",
+            "| {label} | {} | {} | {:.3e} | {:.3e} | {:.3e} | {:.3e} | {} | {} | {ks} | {low} | {kl} |",
             self.n,
             self.n_nonfinite,
             self.energy,
@@ -224,6 +256,14 @@ impl MetricReport {
             neck.0,
             neck.1
         )
+    }
+}
+
+/// The two table cells of a tail report: the log p KS distance and the low share (`–` without).
+pub fn tail_cells(t: Option<&TailReport>) -> (String, String) {
+    match t {
+        Some(t) => (format!("{:.4}", t.ks), format!("{:.4}", t.low_share)),
+        None => ("–".into(), "–".into()),
     }
 }
 

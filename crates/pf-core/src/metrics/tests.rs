@@ -198,7 +198,7 @@ fn report_skips_and_counts_nonfinite_rows() {
     assert!(all_bad.energy.is_nan());
     let j = serde_json::to_value(&all_bad).unwrap();
     assert!(
-        j["energy"].is_null() && j["kl"].is_null() && j["neck"].is_null(),
+        j["energy"].is_null() && j["kl"].is_null() && j["neck"].is_null() && j["tails"].is_null(),
         "{j}"
     );
     let k = kl_estimate(
@@ -209,6 +209,22 @@ fn report_skips_and_counts_nonfinite_rows() {
     assert_eq!(j["kl"]["kl"], 1.5);
     assert_eq!(j["n_nonfinite"], 3);
     assert!(j["neck"]["share"].is_number());
+    // report_for adds the tails: the 3 non-finite rows count as log p = −∞
+    let c = report_for(&t, &dirty, &y, Some(t.neck()));
+    assert_eq!(values(&c), values(&a));
+    let tails = c.tails.clone().unwrap();
+    assert_eq!(
+        (tails.n, tails.n_nonfinite, tails.n_reference),
+        (403, 3, 500)
+    );
+    assert!(tails.low_count >= 3, "{tails:?}");
+    let j = serde_json::to_value(&c).unwrap();
+    assert!(j["tails"]["ks"].is_number() && j["tails"]["low_share"].is_number());
+    let row = c.markdown_row("pf-ode");
+    assert!(
+        row.contains(&format!("| {:.4} | {:.4} |", tails.ks, tails.low_share)),
+        "{row}"
+    );
     let row = a.markdown_row("pf-ode");
     assert!(row.starts_with("| pf-ode | 403 | 3 |"), "{row}");
     assert_eq!(

@@ -20,7 +20,7 @@ use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use models::{Trained, TrainedSet};
 use pf_core::field::FieldKind;
-use pf_core::metrics::{kl_estimate, report, MetricReport};
+use pf_core::metrics::{kl_estimate, report_for, tail_cells, MetricReport};
 use pf_core::target::Target;
 use pf_sample::likelihood::{Likelihood, Prior, Probe, Trace};
 use pf_sample::{Ctx, Driver, SampleOut};
@@ -166,7 +166,7 @@ pub fn execute(cfg: &RunConfig, opts: &RunOpts) -> Result<RunSummary> {
                 nfe: done.nfe,
                 acceptance: done.diagnostics.get("acceptance").copied(),
                 diagnostics: done.diagnostics,
-                metrics: report(&x, &reference, cfg.target.neck()),
+                metrics: report_for(&*target, &x, &reference, cfg.target.neck()),
                 samples: format!("samples_{label}.npy"),
                 figure: done.figure,
                 gif: done.gif,
@@ -352,7 +352,7 @@ fn run_sampler(
     let _ = out.x.sum(Kind::Float).double_value(&[]); // wait for the device before stopping the clock
     let wall_s = started.elapsed().as_secs_f64();
     pb.finish_and_clear();
-    let metrics = report(&out.x, reference, cfg.target.neck());
+    let metrics = report_for(target, &out.x, reference, cfg.target.neck());
     tracing::info!(sampler = %label, wall_s, energy = metrics.energy, "sampled");
     let samples = format!("samples_{label}.npy");
     outputs::npy(&dir.join(&samples), &out.x)?;
@@ -596,10 +596,10 @@ pub fn model_table(ms: &[ModelResult]) -> String {
     md
 }
 
-/// The per-sampler metrics table (energy, MMD², sliced W₁, neck, wall time, NFE).
+/// The per-sampler metrics table (energy, MMD², sliced W₁, neck, log p tails, wall time, NFE).
 pub fn sampler_table(rs: &[SamplerResult]) -> String {
     let mut md = String::from(
-        "| method | particles | energy distance | MMD² | sliced W₁ | neck share (true 0.05) | neck x std (true) | wall s | NFE | non-finite |\n|---|---|---|---|---|---|---|---|---|---|\n",
+        "| method | particles | energy distance | MMD² | sliced W₁ | neck share (true 0.05) | neck x std (true) | log p KS | below q₀.₀₀₁ of log p (true 0.001) | wall s | NFE | non-finite |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n",
     );
     for r in rs {
         let m = &r.metrics;
@@ -617,8 +617,9 @@ pub fn sampler_table(rs: &[SamplerResult]) -> String {
             .iter()
             .map(|(k, v)| format!(" ({k} {v:.2})"))
             .collect();
+        let (ks, low) = tail_cells(m.tails.as_ref());
         md += &format!(
-            "| {}{acc} | {} | {:.3e} | {:.3e} | {:.3e} | {share} | {xs} | {:.2} | {} | {} |\n",
+            "| {}{acc} | {} | {:.3e} | {:.3e} | {:.3e} | {share} | {xs} | {ks} | {low} | {:.2} | {} | {} |\n",
             r.label, r.particles, m.energy, m.mmd2, m.sliced_w1, r.wall_s, r.nfe, m.n_nonfinite
         );
     }
