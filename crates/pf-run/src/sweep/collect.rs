@@ -216,163 +216,20 @@ pub fn collect(dir: &Path, plot: &PlotArgs) -> Result<()> {
     let plan = read_plan(dir)?;
     let st = statuses(&plan, dir)?;
     let keys = plan.keys();
-    let with_seed = plan.seeds.is_some();
 
-    // columns: the union of every run's numbers, in order of first appearance
-    let mut metric_cols: Vec<String> = Vec::new();
-    let mut timing_cols: Vec<String> = Vec::new();
-    for s in &st {
-        if let Status::Ok(nums) = s {
-            for (c, _, _) in nums {
-                let list = if is_timing(c) {
-                    &mut timing_cols
-                } else if c == "seed" && with_seed {
-                    continue; // the swept seed's own column
-                } else {
-                    &mut metric_cols
-                };
-                if !list.contains(c) {
-                    list.push(c.clone());
-                }
-            }
-        }
-    }
-    let values = |i: usize| -> Vec<String> {
-        let p = &plan.points[i];
-        let mut v: Vec<String> = p
-            .set
-            .iter()
-            .map(|kv| kv.split_once('=').map_or("", |x| x.1).to_string())
-            .collect();
-        if with_seed {
-            v.push(p.seed.map_or(String::new(), |s| s.to_string()));
-        }
-        v
-    };
-    let mut head: Vec<String> = vec!["run".into(), "status".into()];
-    head.extend(keys.iter().cloned());
-    if with_seed {
-        head.push("seed".into());
-    }
-    let table = |cols: &[String]| -> String {
-        let mut h = head.clone();
-        h.extend(cols.iter().cloned());
-        let mut out = csv_line(h);
-        for (i, s) in st.iter().enumerate() {
-            let mut row = vec![plan.points[i].name.clone(), s.word().to_string()];
-            row.extend(values(i));
-            row.extend(
-                cols.iter()
-                    .map(|c| lookup(s, c).map_or(String::new(), |v| v.1)),
-            );
-            out += &csv_line(row);
-        }
-        out
-    };
-    let csv = table(&metric_cols);
-    let timings = table(&timing_cols);
+    let (metric_cols, timing_cols) = columns(&plan, &st);
+    let csv = table(&plan, &st, &metric_cols);
+    let timings = table(&plan, &st, &timing_cols);
 
     // the plot's metric and x key
     let metric = plot.metric.clone().unwrap_or_else(|| plan.metric.clone());
-    let any_ok = st.iter().any(|s| matches!(s, Status::Ok(_)));
     // an unknown metric still gets the tables written; the error comes after them
-    let (plotted, bad_metric) = if any_ok {
-        match metric_columns(&metric, &metric_cols) {
-            Ok(c) => (c, None),
-            Err(e) => (Vec::new(), Some(e)),
-        }
-    } else {
-        (Vec::new(), None)
-    };
-    let x_key = match &plot.x {
-        Some(x) if !keys.contains(x) => {
-            bail!(
-                "invalid --x {x}: not a swept key (swept: {})",
-                keys.join(", ")
-            )
-        }
-        Some(x) => Some(x.clone()),
-        None => plan.x.clone().or_else(|| keys.first().cloned()),
-    };
+    let (plotted, bad_metric) = plotted_columns(&metric, &st, &metric_cols);
+    let x_key = x_key(plot, &plan, &keys)?;
 
-    // sweep.md: groups of seeds
-    let group_of = |i: usize| plan.points[i].set.clone();
-    let mut groups: Vec<(Vec<String>, Vec<usize>)> = Vec::new();
-    for i in 0..plan.points.len() {
-        let g = group_of(i);
-        match groups.iter_mut().find(|(k, _)| *k == g) {
-            Some((_, v)) => v.push(i),
-            None => groups.push((g, vec![i])),
-        }
-    }
-    let mut md_cols: Vec<String> = metric_cols
-        .iter()
-        .filter(|c| HEADLINE.iter().any(|h| c.ends_with(h)))
-        .cloned()
-        .collect();
-    for (c, _) in &plotted {
-        if !md_cols.contains(c) {
-            md_cols.push(c.clone());
-        }
-    }
-    let title = plan
-        .config
-        .rsplit('/')
-        .next()
-        .unwrap_or(&plan.config)
-        .trim_end_matches(".toml");
-    let n_seeds = plan.seeds.as_ref().map_or(1, Vec::len);
-    let mut md = format!(
-        "# Sweep: {title}\n\n{} points ({} × {n_seeds} seed{}){}; mean ± sd over seeds (sample sd, n − 1); \
-         `ok` counts the seeds that finished.\n\n",
-        plan.points.len(),
-        groups.len(),
-        if n_seeds == 1 { "" } else { "s" },
-        if plan.quick { ", --quick budgets" } else { "" },
-    );
-    let mut h: Vec<String> = keys.iter().map(|k| format!("`{k}`")).collect();
-    h.push("ok".into());
-    h.extend(md_cols.iter().map(|c| short(c)));
-    md += &format!("| {} |\n|{}\n", h.join(" | "), "---|".repeat(h.len()));
-    for (set, members) in &groups {
-        let mut row: Vec<String> = set
-            .iter()
-            .map(|kv| kv.split_once('=').map_or("", |x| x.1).replace('|', "\\|"))
-            .collect();
-        let ok = members
-            .iter()
-            .filter(|&&i| matches!(st[i], Status::Ok(_)))
-            .count();
-        row.push(format!("{ok}/{}", members.len()));
-        for c in &md_cols {
-            let v: Vec<f64> = members
-                .iter()
-                .filter_map(|&i| lookup(&st[i], c))
-                .map(|v| v.0)
-                .collect();
-            row.push(match mean_sd(&v) {
-                None => "–".into(),
-                Some((m, None)) => format!("{m:.3e}"),
-                Some((m, Some(sd))) => format!("{m:.3e} ± {sd:.1e}"),
-            });
-        }
-        md += &format!("| {} |\n", row.join(" | "));
-    }
-    let failures: Vec<(usize, String)> = st
-        .iter()
-        .enumerate()
-        .filter_map(|(i, s)| match s {
-            Status::Failed(e) => Some((i, e.clone())),
-            Status::Missing => Some((i, "missing (not run, still running, or killed)".into())),
-            Status::Ok(_) => None,
-        })
-        .collect();
-    if !failures.is_empty() {
-        md += "\n## Not complete\n\n";
-        for (i, e) in &failures {
-            md += &format!("- `{}`: {}\n", plan.points[*i].name, e);
-        }
-    }
+    let mut md = summary(&plan, &st, &metric_cols, &plotted);
+    let failures = failures(&st);
+    md += &not_complete(&plan, &failures);
 
     // the plot
     let png = format!("sweep_{}.png", super::grid::sanitize(&metric));
@@ -409,26 +266,325 @@ pub fn collect(dir: &Path, plot: &PlotArgs) -> Result<()> {
     if let Some(e) = bad_metric {
         return Err(e.context(format!("no plot (tables written to {})", dir.display())));
     }
-    if !failures.is_empty() {
-        for (i, e) in &failures {
-            eprintln!("{} {}: {e}", st[*i].word(), plan.points[*i].name);
+    report_failures(&plan, &st, &failures)
+}
+
+/// The value of a `KEY=VALUE` override (empty without `=`).
+fn set_value(kv: &str) -> &str {
+    kv.split_once('=').map_or("", |x| x.1)
+}
+
+/// The columns of sweep.csv and timings.csv: the union of every complete run's numbers, in
+/// order of first appearance, wall-clock times apart (a swept seed has its own column already).
+fn columns(plan: &Plan, st: &[Status]) -> (Vec<String>, Vec<String>) {
+    let with_seed = plan.seeds.is_some();
+    let mut metric_cols: Vec<String> = Vec::new();
+    let mut timing_cols: Vec<String> = Vec::new();
+    for s in st {
+        if let Status::Ok(nums) = s {
+            for (c, _, _) in nums {
+                let list = if is_timing(c) {
+                    &mut timing_cols
+                } else if c == "seed" && with_seed {
+                    continue; // the swept seed's own column
+                } else {
+                    &mut metric_cols
+                };
+                if !list.contains(c) {
+                    list.push(c.clone());
+                }
+            }
         }
-        let names: Vec<&str> = failures
-            .iter()
-            .map(|(i, _)| plan.points[*i].name.as_str())
-            .collect();
-        bail!(
-            "{} of {} points not complete: {}",
-            failures.len(),
-            st.len(),
-            names.join("; ")
-        );
     }
-    Ok(())
+    (metric_cols, timing_cols)
+}
+
+/// A CSV table: run, status, the swept values (and seed), then columns `cols`; a row per point.
+fn table(plan: &Plan, st: &[Status], cols: &[String]) -> String {
+    let with_seed = plan.seeds.is_some();
+    let mut head: Vec<String> = vec!["run".into(), "status".into()];
+    head.extend(plan.keys());
+    if with_seed {
+        head.push("seed".into());
+    }
+    head.extend(cols.iter().cloned());
+    let mut out = csv_line(head);
+    for (p, s) in plan.points.iter().zip(st) {
+        let mut row = vec![p.name.clone(), s.word().to_string()];
+        row.extend(p.set.iter().map(|kv| set_value(kv).to_string()));
+        if with_seed {
+            row.push(p.seed.map_or(String::new(), |s| s.to_string()));
+        }
+        row.extend(
+            cols.iter()
+                .map(|c| lookup(s, c).map_or(String::new(), |v| v.1)),
+        );
+        out += &csv_line(row);
+    }
+    out
+}
+
+/// The plotted columns (none when no point is complete), or the error of an unknown metric.
+fn plotted_columns(
+    metric: &str,
+    st: &[Status],
+    metric_cols: &[String],
+) -> (Vec<(String, String)>, Option<anyhow::Error>) {
+    if !st.iter().any(|s| matches!(s, Status::Ok(_))) {
+        return (Vec::new(), None);
+    }
+    match metric_columns(metric, metric_cols) {
+        Ok(c) => (c, None),
+        Err(e) => (Vec::new(), Some(e)),
+    }
+}
+
+/// The plot's x key: `--x` (which must be swept), else the sweep's own, else the first key.
+fn x_key(plot: &PlotArgs, plan: &Plan, keys: &[String]) -> Result<Option<String>> {
+    Ok(match &plot.x {
+        Some(x) if !keys.contains(x) => {
+            bail!(
+                "invalid --x {x}: not a swept key (swept: {})",
+                keys.join(", ")
+            )
+        }
+        Some(x) => Some(x.clone()),
+        None => plan.x.clone().or_else(|| keys.first().cloned()),
+    })
+}
+
+/// The points grouped by their swept values (a group's members differ only in the seed), in
+/// sweep order.
+fn seed_groups(plan: &Plan) -> Vec<(Vec<String>, Vec<usize>)> {
+    let mut groups: Vec<(Vec<String>, Vec<usize>)> = Vec::new();
+    for (i, p) in plan.points.iter().enumerate() {
+        match groups.iter_mut().find(|(k, _)| *k == p.set) {
+            Some((_, v)) => v.push(i),
+            None => groups.push((p.set.clone(), vec![i])),
+        }
+    }
+    groups
+}
+
+/// sweep.md's title, note and table: per group of seeds, its swept values, how many seeds
+/// finished, and mean ± sd of the headline and plotted columns.
+fn summary(
+    plan: &Plan,
+    st: &[Status],
+    metric_cols: &[String],
+    plotted: &[(String, String)],
+) -> String {
+    let groups = seed_groups(plan);
+    let mut md_cols: Vec<String> = metric_cols
+        .iter()
+        .filter(|c| HEADLINE.iter().any(|h| c.ends_with(h)))
+        .cloned()
+        .collect();
+    for (c, _) in plotted {
+        if !md_cols.contains(c) {
+            md_cols.push(c.clone());
+        }
+    }
+    let title = plan
+        .config
+        .rsplit('/')
+        .next()
+        .unwrap_or(&plan.config)
+        .trim_end_matches(".toml");
+    let n_seeds = plan.seeds.as_ref().map_or(1, Vec::len);
+    let mut md = format!(
+        "# Sweep: {title}\n\n{} points ({} × {n_seeds} seed{}){}; mean ± sd over seeds (sample sd, n − 1); \
+         `ok` counts the seeds that finished.\n\n",
+        plan.points.len(),
+        groups.len(),
+        if n_seeds == 1 { "" } else { "s" },
+        if plan.quick { ", --quick budgets" } else { "" },
+    );
+    let mut h: Vec<String> = plan.keys().iter().map(|k| format!("`{k}`")).collect();
+    h.push("ok".into());
+    h.extend(md_cols.iter().map(|c| short(c)));
+    md += &format!("| {} |\n|{}\n", h.join(" | "), "---|".repeat(h.len()));
+    for (set, members) in &groups {
+        md += &summary_row(st, set, members, &md_cols);
+    }
+    md
+}
+
+/// One row of sweep.md's table: a group's swept values, `ok/n`, and per column mean ± sd over
+/// its complete seeds (`–` when none is).
+fn summary_row(st: &[Status], set: &[String], members: &[usize], md_cols: &[String]) -> String {
+    let mut row: Vec<String> = set
+        .iter()
+        .map(|kv| set_value(kv).replace('|', "\\|"))
+        .collect();
+    let ok = members
+        .iter()
+        .filter(|&&i| matches!(st[i], Status::Ok(_)))
+        .count();
+    row.push(format!("{ok}/{}", members.len()));
+    for c in md_cols {
+        let v: Vec<f64> = members
+            .iter()
+            .filter_map(|&i| lookup(&st[i], c))
+            .map(|v| v.0)
+            .collect();
+        row.push(match mean_sd(&v) {
+            None => "–".into(),
+            Some((m, None)) => format!("{m:.3e}"),
+            Some((m, Some(sd))) => format!("{m:.3e} ± {sd:.1e}"),
+        });
+    }
+    format!("| {} |\n", row.join(" | "))
+}
+
+/// The points that did not complete, with their error line (or why it is missing).
+fn failures(st: &[Status]) -> Vec<(usize, String)> {
+    st.iter()
+        .enumerate()
+        .filter_map(|(i, s)| match s {
+            Status::Failed(e) => Some((i, e.clone())),
+            Status::Missing => Some((i, "missing (not run, still running, or killed)".into())),
+            Status::Ok(_) => None,
+        })
+        .collect()
+}
+
+/// sweep.md's "Not complete" section (empty when every point completed).
+fn not_complete(plan: &Plan, failures: &[(usize, String)]) -> String {
+    if failures.is_empty() {
+        return String::new();
+    }
+    let mut md = "\n## Not complete\n\n".to_string();
+    for (i, e) in failures {
+        md += &format!("- `{}`: {}\n", plan.points[*i].name, e);
+    }
+    md
+}
+
+/// Names each incomplete point with its error on stderr and errors with their count and names.
+fn report_failures(plan: &Plan, st: &[Status], failures: &[(usize, String)]) -> Result<()> {
+    if failures.is_empty() {
+        return Ok(());
+    }
+    for (i, e) in failures {
+        eprintln!("{} {}: {e}", st[*i].word(), plan.points[*i].name);
+    }
+    let names: Vec<&str> = failures
+        .iter()
+        .map(|(i, _)| plan.points[*i].name.as_str())
+        .collect();
+    bail!(
+        "{} of {} points not complete: {}",
+        failures.len(),
+        st.len(),
+        names.join("; ")
+    );
 }
 
 /// One plotted line: (metric column, the other swept keys' values).
 type LineKey = (usize, Vec<String>);
+
+/// The value of swept key `k` at point `i`.
+fn key_value(plan: &Plan, i: usize, k: usize) -> String {
+    set_value(&plan.points[i].set[k]).to_string()
+}
+
+/// An x value as a number: a number, or a one-element array of one (a per-dimension step size
+/// given once).
+fn x_number(v: &str) -> Option<f64> {
+    let v = v.trim();
+    let v = v
+        .strip_prefix('[')
+        .and_then(|r| r.strip_suffix(']'))
+        .unwrap_or(v);
+    v.trim().parse::<f64>().ok()
+}
+
+/// The x axis: the values of key `xi` in sweep order (text), their positions (the numbers when
+/// they all parse, else 0, 1, …) and the axis label.
+fn x_axis(plan: &Plan, xi: usize, x: &str) -> (Vec<String>, Vec<f64>, String) {
+    let mut xs_text: Vec<String> = Vec::new();
+    for i in 0..plan.points.len() {
+        let v = key_value(plan, i, xi);
+        if !xs_text.contains(&v) {
+            xs_text.push(v);
+        }
+    }
+    let parsed: Option<Vec<f64>> = xs_text.iter().map(|v| x_number(v)).collect();
+    let (xs, x_label) = match parsed {
+        Some(v) => (v, x.to_string()),
+        None => (
+            (0..xs_text.len()).map(|i| i as f64).collect(),
+            format!("{x} (0 = {}, …)", xs_text[0]),
+        ),
+    };
+    (xs_text, xs, x_label)
+}
+
+/// Every line's values at each x (one per complete seed), and the lines in order of first
+/// appearance: per plotted column, per combination of the other keys' (`others`) values.
+fn line_values(
+    plan: &Plan,
+    st: &[Status],
+    cols: &[(String, String)],
+    xi: usize,
+    others: &[usize],
+    xs_text: &[String],
+) -> (BTreeMap<LineKey, Vec<Vec<f64>>>, Vec<LineKey>) {
+    let mut lines: BTreeMap<LineKey, Vec<Vec<f64>>> = BTreeMap::new();
+    let mut order: Vec<LineKey> = Vec::new();
+    for (ci, (c, _)) in cols.iter().enumerate() {
+        for (i, s) in st.iter().enumerate() {
+            let other: Vec<String> = others.iter().map(|&k| key_value(plan, i, k)).collect();
+            let key = (ci, other);
+            if !lines.contains_key(&key) {
+                order.push(key.clone());
+            }
+            let slot = lines
+                .entry(key)
+                .or_insert_with(|| vec![Vec::new(); xs_text.len()]);
+            let at = xs_text
+                .iter()
+                .position(|v| *v == key_value(plan, i, xi))
+                .expect("listed");
+            if let Some((f, _)) = lookup(s, c) {
+                slot[at].push(f);
+            }
+        }
+    }
+    (lines, order)
+}
+
+/// One line's series: named by its column and the other keys' values, mean ± sd at each x.
+/// x values where no run finished are left out (sweep.md lists those points).
+fn error_series(
+    name: &str,
+    others: &[(&str, &str)],
+    xs: &[f64],
+    vals: &[Vec<f64>],
+) -> pf_viz::ErrorSeries {
+    let mut name = name.to_string();
+    for (k, v) in others {
+        name += &format!(", {k}={v}");
+    }
+    let (mut sx, mut ys, mut es) = (Vec::new(), Vec::new(), Vec::new());
+    for (x, vals) in xs.iter().zip(vals) {
+        if let Some((m, sd)) = mean_sd(vals) {
+            sx.push(*x);
+            ys.push(m);
+            es.push(sd.unwrap_or(0.0));
+        }
+    }
+    pf_viz::ErrorSeries::new(name, sx, ys, es)
+}
+
+/// Whether `v`'s finite values are all positive and span at least a decade (a log axis).
+fn spans_decade(v: &[f64]) -> bool {
+    let f: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
+    let lo = f.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = f.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    !f.is_empty() && lo > 0.0 && hi / lo >= 10.0
+}
 
 /// The metric against swept key `x`: one line per plotted column and per combination of the
 /// other keys' values; mean ± sd over seeds at each x.
@@ -443,87 +599,22 @@ fn plot_metric(
 ) -> Result<()> {
     let keys = plan.keys();
     let xi = keys.iter().position(|k| k == x).expect("checked");
-    let value = |i: usize, k: usize| -> String {
-        plan.points[i].set[k]
-            .split_once('=')
-            .map_or("", |v| v.1)
-            .to_string()
-    };
-    // the x values in sweep order, numeric when they all parse
-    let mut xs_text: Vec<String> = Vec::new();
-    for i in 0..plan.points.len() {
-        let v = value(i, xi);
-        if !xs_text.contains(&v) {
-            xs_text.push(v);
-        }
-    }
-    // a number, or a one-element array of one (a per-dimension step size given once)
-    let number = |v: &str| {
-        let v = v.trim();
-        let v = v
-            .strip_prefix('[')
-            .and_then(|r| r.strip_suffix(']'))
-            .unwrap_or(v);
-        v.trim().parse::<f64>().ok()
-    };
-    let parsed: Option<Vec<f64>> = xs_text.iter().map(|v| number(v)).collect();
-    let (xs, x_label) = match parsed {
-        Some(v) => (v, x.to_string()),
-        None => (
-            (0..xs_text.len()).map(|i| i as f64).collect(),
-            format!("{x} (0 = {}, …)", xs_text[0]),
-        ),
-    };
-    // lines: (column, other keys' values)
+    let (xs_text, xs, x_label) = x_axis(plan, xi, x);
     let others: Vec<usize> = (0..keys.len()).filter(|&k| k != xi).collect();
-    let mut lines: BTreeMap<LineKey, Vec<Vec<f64>>> = BTreeMap::new();
-    let mut order: Vec<(usize, Vec<String>)> = Vec::new();
-    for (ci, (c, _)) in cols.iter().enumerate() {
-        for (i, s) in st.iter().enumerate() {
-            let other: Vec<String> = others.iter().map(|&k| value(i, k)).collect();
-            let key = (ci, other);
-            if !lines.contains_key(&key) {
-                order.push(key.clone());
-            }
-            let slot = lines
-                .entry(key)
-                .or_insert_with(|| vec![Vec::new(); xs.len()]);
-            let at = xs_text
-                .iter()
-                .position(|v| *v == value(i, xi))
-                .expect("listed");
-            if let Some((f, _)) = lookup(s, c) {
-                slot[at].push(f);
-            }
-        }
-    }
+    let (lines, order) = line_values(plan, st, cols, xi, &others, &xs_text);
     let short_keys = super::grid::short_names(&keys);
     let series: Vec<pf_viz::ErrorSeries> = order
         .iter()
         .map(|key| {
             let (ci, other) = key;
-            let mut name = cols[*ci].1.clone();
-            for (k, v) in others.iter().zip(other) {
-                name += &format!(", {}={v}", short_keys[*k]);
-            }
-            // x values where no run finished are left out (sweep.md lists those points)
-            let (mut sx, mut ys, mut es) = (Vec::new(), Vec::new(), Vec::new());
-            for (x, vals) in xs.iter().zip(&lines[key]) {
-                if let Some((m, sd)) = mean_sd(vals) {
-                    sx.push(*x);
-                    ys.push(m);
-                    es.push(sd.unwrap_or(0.0));
-                }
-            }
-            pf_viz::ErrorSeries::new(name, sx, ys, es)
+            let named: Vec<(&str, &str)> = others
+                .iter()
+                .zip(other)
+                .map(|(&k, v)| (short_keys[k].as_str(), v.as_str()))
+                .collect();
+            error_series(&cols[*ci].1, &named, &xs, &lines[key])
         })
         .collect();
-    let pos = |v: &[f64]| {
-        let f: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
-        let lo = f.iter().copied().fold(f64::INFINITY, f64::min);
-        let hi = f.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        !f.is_empty() && lo > 0.0 && hi / lo >= 10.0
-    };
     let all_y: Vec<f64> = series.iter().flat_map(|s| s.ys.clone()).collect();
     let n_seeds = plan.seeds.as_ref().map_or(1, Vec::len);
     let opts = pf_viz::ErrorBarOpts {
@@ -538,8 +629,8 @@ fn plot_metric(
         ),
         x_label,
         y_label: metric.to_string(),
-        log_x: pos(&xs),
-        log_y: pos(&all_y),
+        log_x: spans_decade(&xs),
+        log_y: spans_decade(&all_y),
         x_ticks: (xs.len() <= 12).then(|| xs.clone()),
         ..pf_viz::ErrorBarOpts::default()
     };

@@ -257,6 +257,8 @@ pub fn shell_quote(s: &str) -> String {
     }
 }
 
+/// `pf sweep CONFIG …`: resolves and validates the sweep, prepares its directory, then runs it
+/// locally (and collects it) or writes (and maybe submits) its Slurm array.
 fn sweep(o: SweepOpts, g: &Global) -> Result<()> {
     let config = o.config.clone().expect("clap requires CONFIG");
     let text = std::fs::read_to_string(&config)
@@ -264,6 +266,60 @@ fn sweep(o: SweepOpts, g: &Global) -> Result<()> {
     let origin = config.display().to_string();
 
     // the grid, then every point validated before anything is written
+    let (axes, seeds, points) = grid_points(&o, g)?;
+    let base = crate::config::parse(&text, &o.set).with_context(|| format!("config {origin}"))?;
+    check(&text, &o.set, o.quick).with_context(|| format!("config {origin}"))?;
+    check_axes(&text, &o, &axes)?;
+    if axes.len() > 1 {
+        check_points(&text, &o, &points, seeds.is_none())?;
+    }
+    let metric = o.plot.metric.clone().unwrap_or_else(|| "energy".into());
+    check_x(&o.plot, &axes)?;
+
+    // where, with how many threads, on which device
+    let dir = sweep_dir(&o, base.name.as_deref(), &config)?;
+    let (threads, device, slurm_opts) = resources(&o, g)?;
+    let mut plan = Plan {
+        command: command_line(),
+        config: origin,
+        base: BASE.into(),
+        set: o.set.clone(),
+        quick: o.quick,
+        device,
+        threads,
+        seeds,
+        metric,
+        x: o.plot.x.clone(),
+        slurm: slurm_opts,
+        axes,
+        points,
+    };
+
+    // the directory: new, or this same sweep with --resume
+    let resuming = adopt(&mut plan, &dir, &text, o.resume, g)?;
+    if o.submit {
+        slurm::find_sbatch()?;
+    }
+    write_dir(&plan, &dir, &text, resuming)?;
+
+    if o.slurm {
+        return slurm::run(&plan, &dir, o.submit);
+    }
+    let failed = local::run(&plan, &dir, o.jobs)?;
+    // collect reports every failed point with its error line and fails the exit status
+    collect::collect(&dir, &PlotArgs::default())?;
+    if failed > 0 {
+        bail!("{failed} point(s) failed");
+    }
+    Ok(())
+}
+
+/// A sweep's axes, swept seeds (if any) and points.
+type Grid = (Vec<Axis>, Option<Vec<u64>>, Vec<Point>);
+
+/// The axes, seeds and points of `--grid`, `--zip` and `--seeds` (with `--seed` on every point
+/// when no seeds are swept); refuses an empty grid, a seed given twice and `--jobs 0`.
+fn grid_points(o: &SweepOpts, g: &Global) -> Result<Grid> {
     let axes = grid::axes(&o.grid, &o.zip)?;
     let seeds = o.seeds.as_deref().map(grid::parse_seeds).transpose()?;
     if axes.is_empty() && seeds.is_none() {
@@ -284,9 +340,13 @@ fn sweep(o: SweepOpts, g: &Global) -> Result<()> {
             p.seed = g.seed;
         }
     }
-    let base = crate::config::parse(&text, &o.set).with_context(|| format!("config {origin}"))?;
-    check(&text, &o.set, o.quick).with_context(|| format!("config {origin}"))?;
-    for a in &axes {
+    Ok((axes, seeds, points))
+}
+
+/// Checks every value of every axis on its own (with the `--set` overrides), naming the first
+/// bad one as `invalid --grid KEY=V: cause` (or `--zip K1=V1 K2=V2`).
+fn check_axes(text: &str, o: &SweepOpts, axes: &[Axis]) -> Result<()> {
+    for a in axes {
         for step in &a.values {
             let kv: Vec<String> = a
                 .keys
@@ -297,30 +357,38 @@ fn sweep(o: SweepOpts, g: &Global) -> Result<()> {
             let mut sets = o.set.clone();
             sets.extend(kv.iter().cloned());
             let flag = if a.keys.len() > 1 { "--zip" } else { "--grid" };
-            check(&text, &sets, o.quick)
+            check(text, &sets, o.quick)
                 .map_err(|e| anyhow::anyhow!("invalid {flag} {}: {}", kv.join(" "), cause(&e)))?;
         }
     }
-    if axes.len() > 1 {
-        for p in points
-            .iter()
-            .filter(|p| p.seed == points[0].seed || seeds.is_none())
-        {
-            let mut sets = o.set.clone();
-            sets.extend(p.set.iter().cloned());
-            check(&text, &sets, o.quick).map_err(|e| {
-                anyhow::anyhow!(
-                    "invalid sweep point {} ({}): {}",
-                    p.name,
-                    p.set.join(" "),
-                    cause(&e)
-                )
-            })?;
-        }
+    Ok(())
+}
+
+/// Checks every combination of axis values (once, at the first seed, when seeds are swept),
+/// naming the first bad point.
+fn check_points(text: &str, o: &SweepOpts, points: &[Point], unseeded: bool) -> Result<()> {
+    for p in points
+        .iter()
+        .filter(|p| p.seed == points[0].seed || unseeded)
+    {
+        let mut sets = o.set.clone();
+        sets.extend(p.set.iter().cloned());
+        check(text, &sets, o.quick).map_err(|e| {
+            anyhow::anyhow!(
+                "invalid sweep point {} ({}): {}",
+                p.name,
+                p.set.join(" "),
+                cause(&e)
+            )
+        })?;
     }
-    let metric = o.plot.metric.clone().unwrap_or_else(|| "energy".into());
+    Ok(())
+}
+
+/// Refuses a `--x` that is not a swept key.
+fn check_x(plot: &PlotArgs, axes: &[Axis]) -> Result<()> {
     let keys: Vec<String> = axes.iter().flat_map(|a| a.keys.clone()).collect();
-    if let Some(x) = &o.plot.x {
+    if let Some(x) = &plot.x {
         if !keys.contains(x) {
             bail!(
                 "invalid --x {x}: not a swept key (swept: {})",
@@ -328,10 +396,13 @@ fn sweep(o: SweepOpts, g: &Global) -> Result<()> {
             );
         }
     }
+    Ok(())
+}
 
-    // where, with how many threads, on which device
+/// The sweep directory, absolute: `--out`, or `sweeps/<the config's name or file stem>`.
+fn sweep_dir(o: &SweepOpts, name: Option<&str>, config: &Path) -> Result<PathBuf> {
     let dir = o.out.clone().unwrap_or_else(|| {
-        let stem = base.name.clone().unwrap_or_else(|| {
+        let stem = name.map(str::to_string).unwrap_or_else(|| {
             config
                 .file_stem()
                 .and_then(|s| s.to_str())
@@ -340,81 +411,61 @@ fn sweep(o: SweepOpts, g: &Global) -> Result<()> {
         });
         PathBuf::from("sweeps").join(stem)
     });
-    let dir =
-        std::path::absolute(&dir).with_context(|| format!("invalid --out {}", dir.display()))?;
+    std::path::absolute(&dir).with_context(|| format!("invalid --out {}", dir.display()))
+}
+
+/// Every point's libtorch threads and device, and the Slurm resources: on Slurm `--threads`
+/// (else `--cpus-per-task`, else 1) and `cuda` exactly when GPUs are asked for; locally
+/// `--threads` (else max(1, cores / jobs)) on the selected device.
+fn resources(o: &SweepOpts, g: &Global) -> Result<(usize, String, Option<SlurmOpts>)> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let (threads, device, slurm_opts) = if o.slurm {
-        let threads = g.threads.or(o.cpus_per_task).unwrap_or(1);
-        let device = match (&o.gpus, g.device.as_str()) {
-            (Some(_), "cpu") => bail!("--gpus with --device cpu: drop one"),
-            (Some(_), "auto") => "cuda".to_string(),
-            (Some(_), d) => d.to_string(),
-            (None, "auto") => "cpu".to_string(),
-            (None, d) if d.starts_with("cuda") => {
-                bail!("--device {d} on Slurm needs --gpus N (the task must be given a GPU)")
-            }
-            (None, d) => d.to_string(),
-        };
-        let so = SlurmOpts {
-            partition: o.partition.clone(),
-            time: o.time.clone(),
-            cpus_per_task: o.cpus_per_task.unwrap_or(threads),
-            gpus: o.gpus.clone(),
-        };
-        (threads, device, Some(so))
-    } else {
+    if !o.slurm {
         let d = pf_core::device::select_device(&g.device)?;
-        (
+        return Ok((
             g.threads.unwrap_or((cores / o.jobs).max(1)),
             pf_core::device::device_name(d),
             None,
-        )
+        ));
+    }
+    let threads = g.threads.or(o.cpus_per_task).unwrap_or(1);
+    let device = match (&o.gpus, g.device.as_str()) {
+        (Some(_), "cpu") => bail!("--gpus with --device cpu: drop one"),
+        (Some(_), "auto") => "cuda".to_string(),
+        (Some(_), d) => d.to_string(),
+        (None, "auto") => "cpu".to_string(),
+        (None, d) if d.starts_with("cuda") => {
+            bail!("--device {d} on Slurm needs --gpus N (the task must be given a GPU)")
+        }
+        (None, d) => d.to_string(),
     };
-    let command = std::iter::once("pf".to_string())
+    let so = SlurmOpts {
+        partition: o.partition.clone(),
+        time: o.time.clone(),
+        cpus_per_task: o.cpus_per_task.unwrap_or(threads),
+        gpus: o.gpus.clone(),
+    };
+    Ok((threads, device, Some(so)))
+}
+
+/// This `pf` command line, shell-quoted (recorded in sweep.toml).
+fn command_line() -> String {
+    std::iter::once("pf".to_string())
         .chain(std::env::args().skip(1))
         .map(|a| shell_quote(&a))
         .collect::<Vec<_>>()
-        .join(" ");
-    let mut plan = Plan {
-        command,
-        config: origin,
-        base: BASE.into(),
-        set: o.set.clone(),
-        quick: o.quick,
-        device,
-        threads,
-        seeds,
-        metric,
-        x: o.plot.x.clone(),
-        slurm: slurm_opts,
-        axes,
-        points,
-    };
+        .join(" ")
+}
 
-    // the directory: new, or this same sweep with --resume
-    let resuming = adopt(&mut plan, &dir, &text, o.resume, g)?;
-    if o.submit {
-        slurm::find_sbatch()?;
-    }
+/// Writes the sweep directory: base.toml (a new sweep only), logs/ and sweep.toml.
+fn write_dir(plan: &Plan, dir: &Path, text: &str, resuming: bool) -> Result<()> {
     if !resuming {
-        std::fs::create_dir_all(&dir)
+        std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create sweep directory {}", dir.display()))?;
-        crate::run::outputs::text(&dir.join(BASE), &text)?;
+        crate::run::outputs::text(&dir.join(BASE), text)?;
     }
     std::fs::create_dir_all(dir.join(LOGS))
         .with_context(|| format!("cannot create {}", dir.join(LOGS).display()))?;
-    crate::run::outputs::text(&dir.join(PLAN), &plan_text(&plan)?)?;
-
-    if o.slurm {
-        return slurm::run(&plan, &dir, o.submit);
-    }
-    let failed = local::run(&plan, &dir, o.jobs)?;
-    // collect reports every failed point with its error line and fails the exit status
-    collect::collect(&dir, &PlotArgs::default())?;
-    if failed > 0 {
-        bail!("{failed} point(s) failed");
-    }
-    Ok(())
+    crate::run::outputs::text(&dir.join(PLAN), &plan_text(plan)?)
 }
 
 /// sweep.toml's text: the plan with a header saying what it is.
