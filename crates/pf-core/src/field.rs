@@ -73,6 +73,24 @@ impl<F: Fn(&Tensor, &Tensor) -> Tensor> ScoreField for FnScore<F> {
     }
 }
 
+/// A time-independent score ∇ₓ log p(x) as a score field: the closure takes x [N, D] only, and
+/// the t a sampler passes is ignored (Langevin-type samplers on a fixed target).
+///
+/// ```
+/// use pf_core::field::{ScoreField, StaticScore};
+/// use tch::{Kind, Tensor};
+/// let s = StaticScore(|x: &Tensor| -x); // N(0, I)
+/// let x = Tensor::ones([2, 3], (Kind::Float, tch::Device::Cpu));
+/// let t = Tensor::zeros([1, 1], (Kind::Float, tch::Device::Cpu));
+/// assert_eq!(s.score(&x, &t).sum(Kind::Float).double_value(&[]), -6.0);
+/// ```
+pub struct StaticScore<F>(pub F);
+impl<F: Fn(&Tensor) -> Tensor> ScoreField for StaticScore<F> {
+    fn score(&self, x: &Tensor, _t: &Tensor) -> Tensor {
+        (self.0)(x)
+    }
+}
+
 /// A closure as a velocity field.
 pub struct FnVelocity<F>(pub F);
 impl<F: Fn(&Tensor, &Tensor) -> Tensor> VelocityField for FnVelocity<F> {

@@ -28,6 +28,7 @@ pub mod init;
 pub mod likelihood;
 pub mod registry;
 pub mod sampler;
+pub mod score_source;
 pub mod trajectory;
 
 /// Declares each sampler file and registers its methods in [`Registry::builtin`]: a new sampler
@@ -57,6 +58,7 @@ pub use error::{Error, Result};
 pub use init::{Init, InitConfig, Start};
 pub use registry::{Registry, SamplerSpec};
 pub use sampler::{Check, Ctx, Footprint, Models, Quick, Sampler};
+pub use score_source::ScoreSource;
 pub use trajectory::{all_finite, Guard, Recorder, Trajectory};
 
 use std::collections::BTreeMap;

@@ -202,11 +202,7 @@ impl<'de> serde::Deserialize<'de> for SamplerSpec {
         };
         let sampler = installed().parse(&method, t).map_err(|e| {
             // the common keys are part of every sampler's table
-            D::Error::custom(e.replacen(
-                "expected one of ",
-                "expected one of `method`, `name`, `record`, ",
-                1,
-            ))
+            D::Error::custom(with_common_keys(e, "`method`, `name`, `record`"))
         })?;
         Ok(Self {
             method,
@@ -214,6 +210,28 @@ impl<'de> serde::Deserialize<'de> for SamplerSpec {
             record,
             sampler,
         })
+    }
+}
+
+/// serde's "unknown field `x`, expected …" with the keys every table has put first.
+fn with_common_keys(e: String, common: &str) -> String {
+    if !e.starts_with("unknown field") {
+        return e;
+    }
+    if e.contains(", expected one of ") {
+        e.replacen(
+            ", expected one of ",
+            &format!(", expected one of {common}, "),
+            1,
+        )
+    } else if e.contains(", expected `") {
+        e.replacen(", expected `", &format!(", expected one of {common}, `"), 1)
+    } else {
+        e.replacen(
+            ", there are no fields",
+            &format!(", expected one of {common}"),
+            1,
+        )
     }
 }
 

@@ -17,7 +17,7 @@ use crate::driver::Driver;
 use crate::init::{InitConfig, Start};
 use crate::sampler::{Check, Ctx, Quick, Sampler};
 use crate::{Error, Result, SampleOut};
-use pf_core::field::{AutogradScore, FusedLangevin, ScoreField, TargetScore};
+use pf_core::field::{FusedLangevin, ScoreField};
 use pf_core::rng::GaussianStream;
 use serde::{Deserialize, Serialize};
 use tch::{Device, Kind, Tensor};
@@ -112,15 +112,7 @@ impl Ula {
     }
 }
 
-/// Where a Langevin sampler's score comes from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ScoreSource {
-    /// The target's closed-form score (autograd of its log-density where it has none).
-    Target,
-    /// Autograd of the target's log-density (seed 003).
-    Autograd,
-}
+pub use crate::score_source::ScoreSource;
 
 /// `method = "ula"`: unadjusted Langevin on the target, x ← x + η ⊙ s + √(2τ) ⊙ ξ (τ = η unless
 /// `noise_scale`), from N(0, I) unless `init` says otherwise.
@@ -183,25 +175,8 @@ impl Sampler for UlaConfig {
             eta: self.eta.clone(),
             noise_scale: self.noise_scale.clone(),
         };
-        let target = cx.target;
-        let unsupported = |what: &str| pf_core::Error::Unsupported {
-            name: target.name(),
-            what: what.into(),
-        };
-        match self.score {
-            ScoreSource::Target => {
-                let _ = target.score(&x0.narrow(0, 0, 1)).ok_or_else(|| {
-                    unsupported("a score (use score = \"autograd\" or another sampler)")
-                })?;
-                ula.run(&TargetScore(target), cx.fused, x0, drv)
-            }
-            ScoreSource::Autograd => {
-                let _ = target
-                    .log_prob(&x0.narrow(0, 0, 1))
-                    .ok_or_else(|| unsupported("a log-density to differentiate"))?;
-                let lp = |x: &Tensor| target.log_prob(x).expect("checked");
-                ula.run(&AutogradScore(lp), None, x0, drv)
-            }
-        }
+        // the closed-form score may have a fused kernel; autograd never does
+        let fused = cx.fused.filter(|_| self.score == ScoreSource::Target);
+        ula.run(&*self.score.field(cx.target)?, fused, x0, drv)
     }
 }
