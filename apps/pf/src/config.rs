@@ -197,6 +197,9 @@ pub enum SamplerConfig {
         score: ScoreSource,
         #[serde(default)]
         init: InitConfig,
+        /// Run the particles at most this many at a time (bounded memory; pf_sample::chunk).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        chunk: Option<usize>,
         #[serde(default)]
         record: Option<usize>,
     },
@@ -212,6 +215,9 @@ pub enum SamplerConfig {
         eta: Vec<f64>,
         #[serde(default)]
         init: InitConfig,
+        /// Run the particles at most this many at a time (bounded memory; pf_sample::chunk).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        chunk: Option<usize>,
         #[serde(default)]
         record: Option<usize>,
     },
@@ -226,6 +232,9 @@ pub enum SamplerConfig {
         steps: usize,
         #[serde(default = "t_end")]
         t_end: f64,
+        /// Run the particles at most this many at a time (bounded memory; pf_sample::chunk).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        chunk: Option<usize>,
         #[serde(default)]
         record: Option<usize>,
     },
@@ -244,6 +253,9 @@ pub enum SamplerConfig {
         snr: f64,
         #[serde(default = "one")]
         corrector_steps: usize,
+        /// Run the particles at most this many at a time (bounded memory; pf_sample::chunk).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        chunk: Option<usize>,
         #[serde(default)]
         record: Option<usize>,
     },
@@ -264,6 +276,9 @@ pub enum SamplerConfig {
         atol: f64,
         #[serde(default = "t_end")]
         t_end: f64,
+        /// Run the particles at most this many at a time (bounded memory; pf_sample::chunk).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        chunk: Option<usize>,
         #[serde(default)]
         record: Option<usize>,
     },
@@ -274,6 +289,9 @@ pub enum SamplerConfig {
         model: String,
         #[serde(default = "particles")]
         particles: usize,
+        /// Run the particles at most this many at a time (bounded memory; pf_sample::chunk).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        chunk: Option<usize>,
         #[serde(default)]
         record: Option<usize>,
     },
@@ -286,6 +304,9 @@ pub enum SamplerConfig {
         particles: usize,
         #[serde(default = "ddim_steps")]
         steps: usize,
+        /// Run the particles at most this many at a time (bounded memory; pf_sample::chunk).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        chunk: Option<usize>,
         #[serde(default)]
         record: Option<usize>,
     },
@@ -308,6 +329,9 @@ pub enum SamplerConfig {
         t_end: f64,
         #[serde(default)]
         init: InitConfig,
+        /// Run the particles at most this many at a time (bounded memory; pf_sample::chunk).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        chunk: Option<usize>,
         #[serde(default)]
         record: Option<usize>,
     },
@@ -325,6 +349,9 @@ pub enum SamplerConfig {
         steps: usize,
         #[serde(default = "t_end")]
         t_end: f64,
+        /// Run the particles at most this many at a time (bounded memory; pf_sample::chunk).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        chunk: Option<usize>,
         #[serde(default)]
         record: Option<usize>,
     },
@@ -444,6 +471,10 @@ pub struct LikelihoodConfig {
     /// normalised log-density).
     #[serde(default = "heldout")]
     pub heldout: usize,
+    /// Solve at most this many points at a time (bounded memory; each chunk its own adaptive
+    /// solve). Absent: all points at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chunk: Option<usize>,
 }
 
 fn lik_t_eps() -> f64 {
@@ -556,6 +587,21 @@ impl SamplerConfig {
     /// Particles (mutable, for `--quick`).
     pub fn particles_mut(&mut self) -> &mut usize {
         common_field!(self, particles)
+    }
+    /// The particle chunk (None: all at once; MonoFlow's particles interact: never chunked).
+    pub fn chunk(&self) -> Option<usize> {
+        match self {
+            SamplerConfig::Monoflow { .. } => None,
+            SamplerConfig::Ula { chunk, .. }
+            | SamplerConfig::Mala { chunk, .. }
+            | SamplerConfig::ReverseSde { chunk, .. }
+            | SamplerConfig::Pc { chunk, .. }
+            | SamplerConfig::PfOde { chunk, .. }
+            | SamplerConfig::Ddpm { chunk, .. }
+            | SamplerConfig::Ddim { chunk, .. }
+            | SamplerConfig::Flow { chunk, .. }
+            | SamplerConfig::PathSde { chunk, .. } => *chunk,
+        }
     }
     /// The trajectory stride.
     pub fn record(&self) -> Option<usize> {
@@ -843,6 +889,9 @@ impl RunConfig {
                 bail!("invalid {p}.name = {label:?}: use letters, digits, '-' and '_'");
             }
             pos(&format!("{p}.particles"), s.particles())?;
+            if let Some(c) = s.chunk() {
+                pos(&format!("{p}.chunk"), c)?;
+            }
             if let Some(r) = s.record() {
                 pos(&format!("{p}.record"), r)?;
             }
@@ -1058,6 +1107,9 @@ impl RunConfig {
                 );
             }
             pos("likelihood.probes", l.probes)?;
+            if let Some(c) = l.chunk {
+                pos("likelihood.chunk", c)?;
+            }
             match l.points {
                 LikelihoodPoints::Grid { lo, hi, n } => {
                     pos("likelihood.points.n", n)?;

@@ -20,6 +20,7 @@ pub mod fastmath;
 pub mod field;
 pub mod metrics;
 pub mod ode;
+pub mod ops;
 pub mod oracle;
 pub mod param;
 pub mod path;
@@ -27,5 +28,6 @@ pub mod ratio;
 pub mod rng;
 pub mod sde;
 pub mod target;
+pub mod threads;
 
 pub use error::{Error, Result};

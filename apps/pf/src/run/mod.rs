@@ -9,6 +9,7 @@
 //! one model, under `models/<name>/` for several — and for likelihood runs `loglik.npy`.
 //! Every file is written to a temporary name and renamed.
 
+pub mod chunked;
 pub mod models;
 pub mod outputs;
 pub mod plots;
@@ -202,7 +203,7 @@ pub fn execute(cfg: &RunConfig, opts: &RunOpts) -> Result<RunSummary> {
         let record = s.record().filter(|_| cfg.output.gif);
         let started = Instant::now();
         // pf-sample's errors start with the method; name the sampler when its label differs
-        let out = samplers::run(s, &*target, &trained, device, record).with_context(|| {
+        let out = chunked::run(s, &*target, &trained, device, record).with_context(|| {
             if label == s.method() {
                 format!("sampler[{i}]")
             } else {
@@ -368,6 +369,7 @@ fn run_likelihood(
         rtol: l.rtol,
         atol: l.atol,
         trace,
+        chunk: l.chunk,
         ..Likelihood::default()
     };
     let prior = Prior::Normal {
