@@ -4,7 +4,7 @@ use pf_core::oracle::GmmOracle;
 use pf_core::path::{GaussianPath, VpLinear};
 use pf_core::target::GaussianMixture;
 use pf_sample::likelihood::{Likelihood, Prior, Probe, Trace};
-use tch::{Device, Kind, Tensor};
+use tch::{Kind, Tensor};
 
 /// Seed 002's setting: 10 000 grid points in (−4, 4), VP (0.1, 20), T_ε = 1e-5, T = 1,
 /// rtol = atol = 1e-5, exact prior p_T. The result must match log p_{T_ε} within 1e-3 nats.
@@ -12,7 +12,13 @@ use tch::{Device, Kind, Tensor};
 fn gmm1d_seed_002_setting() {
     let _rng = pf_core::rng::seed_exclusive(0);
     let o = GmmOracle::new(GaussianMixture::gmm1d(), VpLinear::default());
-    let x = Tensor::linspace(-4.0, 4.0, 10_000, (Kind::Float, Device::Cpu)).view([-1, 1]);
+    let x = Tensor::linspace(
+        -4.0,
+        4.0,
+        10_000,
+        (Kind::Float, pf_core::device::test_device()),
+    )
+    .view([-1, 1]);
     let prior = |x: &Tensor| o.log_prob_at_time(x, 1.0);
     let lik = Likelihood::default();
     let out = lik.score(&o.path, &o, &x, &Prior::Custom(&prior)).unwrap();
@@ -47,7 +53,7 @@ fn eight() -> GmmOracle<VpLinear> {
 fn eight_gaussians_exact_and_hutchinson() {
     let _rng = pf_core::rng::seed_exclusive(21);
     let o = eight();
-    let x = pf_core::target::Target::sample(&o.gmm, 400, Device::Cpu);
+    let x = pf_core::target::Target::sample(&o.gmm, 400, pf_core::device::test_device());
     let prior = |x: &Tensor| o.log_prob_at_time(x, 1.0);
     let lik = Likelihood {
         t_eps: 1e-3,
@@ -87,7 +93,7 @@ fn eight_gaussians_exact_and_hutchinson() {
 fn chunked_likelihood_matches_one_solve() {
     let _rng = pf_core::rng::seed_exclusive(22);
     let o = eight();
-    let x = pf_core::target::Target::sample(&o.gmm, 300, Device::Cpu);
+    let x = pf_core::target::Target::sample(&o.gmm, 300, pf_core::device::test_device());
     let prior = |x: &Tensor| o.log_prob_at_time(x, 1.0);
     let whole = Likelihood {
         t_eps: 1e-3,
