@@ -12,7 +12,7 @@
 #       (wall-clock medians; about 20 minutes for 3 rounds on 2 cores).
 #   scripts/bench/run.sh --scale [--chunk C] [--scale-n 1000,...] [--scale-d 2,...] [--only w]
 #       the "Scale" section: time per particle-step and peak RSS at N = 10^3..10^6 (chunks of C,
-#       default 100 000) and D = 2, 8, 32, 128 (Rust only; about 15 minutes).
+#       default 16 384) and D = 2, 8, 32, 128 (Rust only; about 15 minutes).
 #       Both write only their section of BENCHMARKS.md (between markers) and keep the rest.
 #   scripts/bench/run.sh --smoke
 #       CI: every workload once at tiny sizes in both languages (debug build of pf, seconds),

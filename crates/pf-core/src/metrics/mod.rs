@@ -184,7 +184,10 @@ pub struct MetricReport {
 /// pairwise sums are slow on most accelerators, and the numbers are then the same as a CPU
 /// run's for the same samples.
 pub fn report(samples: &Tensor, reference: &Tensor, neck: Option<Neck>) -> MetricReport {
-    let (samples, reference) = (samples.to_device(Device::Cpu), reference.to_device(Device::Cpu));
+    let (samples, reference) = (
+        samples.to_device(Device::Cpu),
+        reference.to_device(Device::Cpu),
+    );
     let (samples, reference) = (&samples, &reference);
     let n = samples.size()[0] as usize;
     let (x, n_nonfinite) = finite_rows(samples);
