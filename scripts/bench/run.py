@@ -748,6 +748,9 @@ def write_report(args, mach, results, jobs, rows, load_before, load_after, start
 
 
 def main():
+    # a SIGTERM unwinds like an exception, so the CPU hog's processes are always stopped
+    import signal
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--pf", required=True)
     ap.add_argument("--python", required=True)
