@@ -138,15 +138,15 @@ fn langevin(sz: Sizes, k: &Knobs, device: Device, seed: i64) -> Result<(f64, Out
     ))
 }
 
-/// Seed 001's ScoreModel (ε) on the VP path, untrained (the cost does not depend on weights).
-fn score_net(
-    dim: usize,
-    device: Device,
-) -> Result<(
+/// A net's variables, the net read as a score field, and its path.
+type Scored = (
     VarStore,
     NetScore<Box<dyn pf_nets::Net>>,
     Arc<dyn GaussianPath>,
-)> {
+);
+
+/// Seed 001's ScoreModel (ε) on the VP path, untrained (the cost does not depend on weights).
+fn score_net(dim: usize, device: Device) -> Result<Scored> {
     let vs = VarStore::new(device);
     let net = NetConfig::ScoreMlp(ScoreMlpConfig::new(dim as i64)).build(&vs.root())?;
     let path: Arc<dyn GaussianPath> = Arc::new(VpLinear::default());
@@ -155,16 +155,28 @@ fn score_net(
 }
 
 /// Reverse SDE or PF-ODE Euler over `steps` steps from t = 1 to 1e-3, chunked.
-fn sample_vp(
-    path: &dyn GaussianPath,
-    score: &dyn ScoreField,
+/// What [`sample_vp`] runs: particles, dimension, steps, chunk, PF ODE (else reverse SDE).
+struct VpRun {
     n: usize,
     dim: usize,
     steps: usize,
     chunk: Option<usize>,
     ode: bool,
+}
+
+fn sample_vp(
+    path: &dyn GaussianPath,
+    score: &dyn ScoreField,
+    r: VpRun,
     device: Device,
 ) -> Result<SampleOut> {
+    let VpRun {
+        n,
+        dim,
+        steps,
+        chunk,
+        ode,
+    } = r;
     Ok(run_chunked(n, chunk, |_, rows| {
         let x1 = Tensor::randn([rows as i64, dim as i64], (Kind::Float, device));
         if ode {
@@ -194,19 +206,24 @@ fn vp(sz: Sizes, k: &Knobs, ode: bool, device: Device, seed: i64) -> Result<(f64
     let (n, steps) = (sz.particles.unwrap_or(1), sz.steps.unwrap_or(1));
     tch::manual_seed(seed);
     let (_vs, score, path) = score_net(2, device)?;
-    sample_vp(
-        &*path,
-        &score,
-        small(n, 1000),
-        2,
-        small(steps, 3),
-        k.chunk,
+    let warm = VpRun {
+        n: small(n, 1000),
+        dim: 2,
+        steps: small(steps, 3),
+        chunk: k.chunk,
         ode,
-        device,
-    )?;
+    };
+    sample_vp(&*path, &score, warm, device)?;
     tch::manual_seed(seed);
     let (wall, out) = timed(device, || {
-        sample_vp(&*path, &score, n, 2, steps, k.chunk, ode, device)
+        let run = VpRun {
+            n,
+            dim: 2,
+            steps,
+            chunk: k.chunk,
+            ode,
+        };
+        sample_vp(&*path, &score, run, device)
     })?;
     Ok((
         wall,
@@ -321,19 +338,24 @@ fn dim_pf_ode(sz: Sizes, k: &Knobs, device: Device, seed: i64) -> Result<(f64, O
     let (n, steps) = (sz.particles.unwrap_or(1), sz.steps.unwrap_or(1));
     tch::manual_seed(seed);
     let (_vs, score, path) = score_net(k.dim, device)?;
-    sample_vp(
-        &*path,
-        &score,
-        small(n, 500),
-        k.dim,
-        small(steps, 3),
-        k.chunk,
-        true,
-        device,
-    )?;
+    let warm = VpRun {
+        n: small(n, 500),
+        dim: k.dim,
+        steps: small(steps, 3),
+        chunk: k.chunk,
+        ode: true,
+    };
+    sample_vp(&*path, &score, warm, device)?;
     tch::manual_seed(seed);
     let (wall, out) = timed(device, || {
-        sample_vp(&*path, &score, n, k.dim, steps, k.chunk, true, device)
+        let run = VpRun {
+            n,
+            dim: k.dim,
+            steps,
+            chunk: k.chunk,
+            ode: true,
+        };
+        sample_vp(&*path, &score, run, device)
     })?;
     Ok((
         wall,
