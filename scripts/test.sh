@@ -44,3 +44,6 @@ test -s "$out/compare/report.md" && test -s "$out/compare/panel.png"
 
 step "smoke: benchmark harness (every workload once, tiny sizes, Rust and Python)"
 scripts/bench/run.sh --smoke
+
+step "smoke: scripts/gpu-check.sh --dry-run (its CPU-safe parts, tiny sizes)"
+GPU_CHECK_COMPARE_CPU="$out/compare" scripts/gpu-check.sh --dry-run

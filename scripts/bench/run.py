@@ -8,9 +8,20 @@ first from round to round; each job is a fresh process (its own warm-up). Median
 the Python/Rust ratio per workload against its target, the sgemm roofline measured in both, the
 nominal GFLOP/s of the network-bound workloads, and the machine, load and versions it ran on.
 
-Smoke run (--smoke): every workload once at tiny sizes in both languages; checks that each job
-prints one parseable JSON line with the expected fields and finite numbers. Writes nothing, times
-nothing that matters; exit status 1 if any job failed.
+Smoke run (--smoke): every workload once at tiny sizes in both languages, the scale workloads
+once, and one job beside the CPU hog; checks that each job prints one parseable JSON line with the
+expected fields and finite numbers. Writes nothing, times nothing that matters; exit status 1 if
+any job failed.
+
+Under load (--load): each workload at a reduced size, quiet and then beside a 2-thread CPU hog
+(two busy-looping processes), R rounds, wall-clock medians: pf with its default thread policy,
+pf with libgomp's spinning default (GOMP_SPINCOUNT=300000, what pf ran with before), and the
+Python reference. Writes the "Under load" section of BENCHMARKS.md (between its markers; the
+rest of the file is kept).
+
+Scale (--scale): the scale-* workloads at N = 10^3 … 10^6 particles (in chunks of --chunk) and
+the dim-* workloads at D = 2, 8, 32, 128 on Neal's funnel and a Gaussian mixture: time per
+particle-step and peak resident memory. Writes the "Scale" section of BENCHMARKS.md.
 """
 import argparse
 import datetime
@@ -87,7 +98,18 @@ SMOKE_SIZES = {
     "likelihood-gmm1d": ["--particles", "64"],
     "monoflow-funnel": ["--particles", "64", "--steps", "3", "--batch", "32"],
     "sgemm": ["--particles", "64", "--steps", "2"],
+    "scale-langevin": ["--particles", "300", "--steps", "3", "--chunk", "128"],
+    "scale-vp-sde": ["--particles", "300", "--steps", "3", "--chunk", "128"],
+    "scale-pf-ode": ["--particles", "300", "--steps", "3", "--chunk", "128"],
+    "scale-likelihood": ["--particles", "300", "--chunk", "128"],
+    "dim-ula": ["--particles", "64", "--steps", "3", "--dim", "8"],
+    "dim-train": ["--train-steps", "3", "--batch", "32", "--dim", "8"],
+    "dim-pf-ode": ["--particles", "64", "--steps", "3", "--dim", "8", "--target", "gmm"],
+    "dim-likelihood": ["--particles", "32", "--dim", "8"],
 }
+
+SCALE_WORKLOADS = ["scale-langevin", "scale-vp-sde", "scale-pf-ode", "scale-likelihood"]
+DIM_WORKLOADS = ["dim-ula", "dim-train", "dim-pf-ode", "dim-likelihood"]
 
 
 def jobs_and_rows(weights):
@@ -129,15 +151,18 @@ def jobs_and_rows(weights):
     return jobs, rows
 
 
+DEVICE = ["cpu"]  # set from --device in main()
+
+
 def command(job, pf, py, threads, smoke):
     lang, wl, extra = job
     sizes = SMOKE_SIZES[wl] if smoke else []
     if lang == "rust":
-        cmd = [pf, "--device", "cpu", "--seed", "0"]
+        cmd = [pf, "--device", DEVICE[0], "--seed", "0"]
         if threads:
             cmd += ["--threads", str(threads)]
         return cmd + ["bench", wl] + sizes + extra
-    cmd = [py, os.path.join(HERE, "bench.py"), wl, "--device", "cpu", "--seed", "0"]
+    cmd = [py, os.path.join(HERE, "bench.py"), wl, "--device", DEVICE[0], "--seed", "0"]
     if threads:
         cmd += ["--threads", str(threads)]
     return cmd + sizes + extra
@@ -174,14 +199,18 @@ def wait_quiet(args):
         time.sleep(2)
 
 
-def run_job(name, job, args, log):
-    cmd = command(job, args.pf, args.python, args.threads, args.smoke)
-    busy, waited = (float("nan"), 0.0) if args.smoke else wait_quiet(args)
+def run_job(name, job, args, log, env=None, wait=True, sizes=None):
+    cmd = command(job, args.pf, args.python, args.threads, args.smoke and sizes is None)
+    if sizes:
+        cmd += sizes
+    busy, waited = wait_quiet(args) if wait and not args.smoke else (float("nan"), 0.0)
     t0 = time.time()
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout, cwd=ROOT)
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout, cwd=ROOT,
+                       env=None if env is None else {**os.environ, **env})
     took = time.time() - t0
     out = p.stdout.strip().splitlines()
-    log.write(f"$ {' '.join(cmd)}\n{p.stdout}{p.stderr}\n")
+    envs = " ".join(f"{k}={v}" for k, v in (env or {}).items())
+    log.write(f"$ {envs + ' ' if envs else ''}{' '.join(cmd)}\n{p.stdout}{p.stderr}\n")
     log.flush()
     if p.returncode != 0 or not out:
         raise RuntimeError(f"{name}: exit {p.returncode}\n{p.stderr.strip()[-2000:]}")
@@ -201,6 +230,322 @@ def run_job(name, job, args, log):
     line["_busy"] = busy
     line["_waited"] = waited
     return line
+
+
+
+# ---------------------------------------------------------------------------------------------
+# Sections regenerated on their own (--load, --scale): kept between markers in BENCHMARKS.md.
+
+
+def section_markers(name):
+    return f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
+
+
+def old_sections(path):
+    """{name: text with markers} of the marked sections of an existing report."""
+    out = {}
+    if not os.path.exists(path):
+        return out
+    text = open(path).read()
+    for m in re.finditer(r"<!-- (\w+):begin -->.*?<!-- \1:end -->", text, re.S):
+        out[m.group(1)] = m.group(0)
+    return out
+
+
+def splice_section(path, name, body):
+    """Replaces section `name` of the report at `path` (or inserts it before "## GPU", or at the
+    end), leaving the rest of the file as it is."""
+    b, e = section_markers(name)
+    block = f"{b}\n{body.rstrip()}\n{e}"
+    text = open(path).read() if os.path.exists(path) else ""
+    pat = re.compile(re.escape(b) + r".*?" + re.escape(e), re.S)
+    if pat.search(text):
+        text = pat.sub(lambda _: block, text)
+    elif "\n## GPU" in text:
+        i = text.index("\n## GPU")
+        text = text[:i + 1] + block + "\n\n" + text[i + 1:]
+    else:
+        text = text.rstrip() + "\n\n" + block + "\n"
+    with open(path, "w") as f:
+        f.write(text)
+
+
+# ---------------------------------------------------------------------------------------------
+# Under load: each workload quiet, then beside a 2-thread CPU hog.
+
+# reduced sizes: a second or so quiet for pf, so that a round of everything stays short
+LOAD_SIZES = {
+    "langevin-funnel": ["--steps", "6000"],
+    "vp-train": ["--train-steps", "300"],
+    "vp-sample-sde": ["--steps", "100"],
+    "vp-sample-ode": ["--steps", "100"],
+    "ddpm-train": ["--train-steps", "200"],
+    "ddpm-sample": ["--steps", "200"],
+    "likelihood-gmm1d": ["--particles", "2000"],
+    "monoflow-funnel": ["--steps", "200"],
+    "sgemm": [],
+}
+HOG = ["sh", "-c", "while :; do :; done"]
+SPIN_ENV = {"GOMP_SPINCOUNT": "300000"}  # libgomp's own default when OMP_WAIT_POLICY is unset
+
+
+class Hog:
+    """`n` busy-looping processes for the duration of a `with` block."""
+
+    def __init__(self, n=2):
+        self.n = n
+        self.procs = []
+
+    def __enter__(self):
+        self.procs = [subprocess.Popen(HOG) for _ in range(self.n)]
+        time.sleep(0.5)
+        return self
+
+    def __exit__(self, *exc):
+        for p in self.procs:
+            p.kill()
+        for p in self.procs:
+            p.wait()
+
+
+def load_jobs(weights):
+    """(label, rust job, python job) per workload, with the under-load sizes."""
+    w = ["--weights", weights]
+    rows = []
+    for wl, sz in LOAD_SIZES.items():
+        extra = w if wl == "likelihood-gmm1d" else []
+        py_extra = extra + (["--solver", "torchdiffeq"] if wl == "likelihood-gmm1d" else [])
+        rows.append((wl, ("rust", wl, extra + sz), ("python", wl, py_extra + sz)))
+    return rows
+
+
+def run_load(args, log, weights):
+    """Runs the under-load comparison and writes its section; returns the rows that miss 2.5×."""
+    args.threads = None  # what a user gets: each side's default thread count
+    rows = load_jobs(weights)
+    if args.only:
+        rows = [r for r in rows if r[0] in set(args.only.split(","))]
+    variants = [("pf", 0, None), ("pf spin", 0, SPIN_ENV), ("python", 1, None)]
+    res = {(wl, v, c): [] for wl, *_ in rows for v, *_ in variants for c in ("quiet", "load")}
+    started = datetime.datetime.now(datetime.timezone.utc)
+    load_before = os.getloadavg()[0]
+    busy_at = []
+    for r in range(args.rounds):
+        for wl, rj, pj in rows:
+            for v, which, env in variants:
+                job = (rj, pj)[which]
+                for cond in ("quiet", "load"):
+                    try:
+                        if cond == "quiet":
+                            line = run_job(f"{v}:{wl}", job, args, log, env=env)
+                            busy_at.append(line["_busy"])
+                        else:
+                            with Hog(2):
+                                line = run_job(f"{v}:{wl}", job, args, log, env=env, wait=False)
+                        wall = line["wall_s"]
+                    except subprocess.TimeoutExpired:
+                        wall = math.inf  # shown as "> --timeout s"
+                    res[(wl, v, cond)].append(wall)
+                print(f"round {r + 1}/{args.rounds}  {v:8s} {wl:18s} quiet {res[(wl, v, 'quiet')][-1]:8.3f} s  "
+                      f"hog {res[(wl, v, 'load')][-1]:8.3f} s", flush=True)
+        args.quiet_ok = bool(busy_at) and statistics.median(busy_at) < args.quiet
+        write_load(args, rows, variants, res, started, load_before, busy_at, r + 1)
+    return [wl for wl, *_ in rows
+            if not statistics.median(res[(wl, "pf", "load")]) <= 2.5 * statistics.median(res[(wl, "pf", "quiet")])]
+
+
+def write_load(args, rows, variants, res, started, load_before, busy_at, rounds_done):
+    med = {k: statistics.median(v) for k, v in res.items() if v}
+    nproc = os.cpu_count()
+    lines = []
+    w = lines.append
+    w("## Under load (CPU)")
+    w("")
+    w(f"Generated by `scripts/bench/run.sh {args.cmdline}` (pf binary `{os.path.relpath(args.pf, ROOT)}`) "
+      f"on {started:%Y-%m-%d %H:%M} UTC, {rounds_done} of "
+      f"{args.rounds} rounds, {nproc} cores; load average (1 min) when it started {load_before:.2f}; "
+      f"other work when the quiet jobs started: median {100 * statistics.median(busy_at):.0f} %, "
+      f"max {100 * max(busy_at):.0f} % of the cores. Each job runs quiet (after waiting for other "
+      f"work to drop below {100 * args.quiet:.0f} % of the cores), then beside a 2-thread CPU hog "
+      f"(two `while :; do :; done` shells); wall time of the timed region, median of rounds. "
+      f"Default threads on both sides (libtorch's choice: {nproc}). \"pf\" is pf's default "
+      f"(OMP_WAIT_POLICY=PASSIVE, `pf_core::threads`); \"pf spin\" is libgomp's spinning default "
+      f"(GOMP_SPINCOUNT=300000, pf before this policy); Python runs as a notebook does (libgomp's "
+      f"default). Goal: pf under load ≤ 2.5× its quiet time (a fair share is 2×).")
+    w("")
+    w("| workload | sizes | pf quiet s | pf hog s | pf × | met? | pf spin quiet s | pf spin hog s | pf spin × | Python quiet s | Python hog s | Python × |")
+    w("|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|")
+    for wl, rj, pj in rows:
+        if (wl, "pf", "quiet") not in med:
+            continue
+        cells = []
+        for v, *_ in variants:
+            q, l = med.get((wl, v, "quiet")), med.get((wl, v, "load"))
+            if q is None or l is None:
+                cells.append(("–", "–", "–"))
+            else:
+                cells.append((fmt_s(q), fmt_s(l), "–" if math.inf in (q, l) else f"{l / q:.2f}×"))
+        q, l = med[(wl, "pf", "quiet")], med[(wl, "pf", "load")]
+        met = "yes" if l <= 2.5 * q else "**no**"
+        if not args.quiet_ok:
+            met += " (quiet column not quiet)"
+        sz = " ".join(rj[2][-2:]) if rj[2] else "default"
+        if wl == "likelihood-gmm1d":
+            sz = "--particles 2000"
+        (a, b, c), (d, e, f), (g, h, i) = cells
+        w(f"| {wl} | {sz} | {a} | {b} | {c} | {met} | {d} | {e} | {f} | {g} | {h} | {i} |")
+    w("")
+    w("Every run (wall s per round, quiet / hog):")
+    w("")
+    for wl, *_ in rows:
+        for v, *_ in variants:
+            qs, ls = res[(wl, v, "quiet")], res[(wl, v, "load")]
+            if qs:
+                w(f"- `{v}:{wl}`: {', '.join(fmt_s(x) for x in qs)} / {', '.join(fmt_s(x) for x in ls)}")
+    splice_section(args.out, "load", "\n".join(lines))
+
+
+# ---------------------------------------------------------------------------------------------
+# Scale: particles 10^3 … 10^6, dimension 2 … 128.
+
+SCALE_N = [1_000, 10_000, 100_000, 1_000_000]
+SCALE_D = [2, 8, 32, 128]
+SCALE_STEPS = {"scale-langevin": 100, "scale-vp-sde": 20, "scale-pf-ode": 20}
+
+
+def run_scale(args, log):
+    jobs = []
+    ns = [int(x) for x in args.scale_n.split(",")]
+    ds = [int(x) for x in args.scale_d.split(",")]
+    for wl in SCALE_WORKLOADS:
+        for n in ns:
+            sz = ["--particles", str(n), "--chunk", str(args.chunk)]
+            if wl in SCALE_STEPS:
+                sz += ["--steps", str(SCALE_STEPS[wl])]
+            jobs.append(("particles", wl, n, sz))
+    for wl in DIM_WORKLOADS:
+        for tgt in ("funnel", "gmm"):
+            for d in ds:
+                jobs.append(("dim", wl, (tgt, d), ["--dim", str(d), "--target", tgt]))
+    if args.only:
+        keep = set(args.only.split(","))
+        jobs = [j for j in jobs if j[1] in keep]
+    started = datetime.datetime.now(datetime.timezone.utc)
+    load_before = os.getloadavg()[0]
+    results = []
+    for kind, wl, key, sz in jobs:
+        if args.smoke:
+            sz = SMOKE_SIZES[wl]
+        line = run_job(f"rs:{wl}", ("rust", wl, []), args, log, sizes=sz)
+        results.append((kind, wl, key, line))
+        per = 1e6 / line["throughput"]
+        print(f"{wl:18s} {str(key):16s} {line['wall_s']:9.3f} s  {per:10.4f} µs/particle-step  "
+              f"peak {line['peak_rss_mb']:8.0f} MiB  (other work {100 * line['_busy']:.0f} %)", flush=True)
+        if not args.smoke:  # after every job: an interrupted run keeps what it measured
+            write_scale(args, results, started, load_before)
+    return results
+
+
+def write_scale(args, results, started, load_before):
+    lines = []
+    w = lines.append
+    busy = [r[3]["_busy"] for r in results]
+    threads = results[0][3]["threads"] if results else "?"
+    w("## Scale (CPU)")
+    w("")
+    w(f"Generated by `scripts/bench/run.sh {args.cmdline}` (pf binary `{os.path.relpath(args.pf, ROOT)}`) "
+      f"on {started:%Y-%m-%d %H:%M} UTC; {os.cpu_count()} cores, "
+      f"{threads} libtorch threads, load average (1 min) when it started {load_before:.2f}; other work when "
+      f"each job started: median {100 * statistics.median(busy):.0f} %, max {100 * max(busy):.0f} % of the "
+      f"cores. One run per cell (a fresh process); time per particle-step = wall time of the timed "
+      f"region / (particles × steps) (the likelihood: / (points × right-hand-side evaluations); "
+      f"training: / samples); peak RSS = the process's peak resident memory (getrusage), libtorch's "
+      f"own ≈ 350 MiB included.")
+    w("")
+    w(f"### Particles (chunks of {args.chunk:,} particles)".replace(",", " "))
+    w("")
+    w("| workload | N | steps (nfe) | wall s | µs / particle-step | peak RSS MiB | vs N = 10⁴ |")
+    w("|---|---:|---:|---:|---:|---:|---:|")
+    per_ref = {}
+    for kind, wl, key, line in results:
+        if kind != "particles":
+            continue
+        per = 1e6 / line["throughput"]
+        if key == 10_000:
+            per_ref[wl] = per
+    for kind, wl, key, line in results:
+        if kind != "particles":
+            continue
+        per = 1e6 / line["throughput"]
+        ref = per_ref.get(wl)
+        rel = f"{per / ref:.2f}×" if ref else "–"
+        steps = line.get("steps") or line.get("nfe")
+        if line.get("nfe") is not None and line.get("steps") is None:
+            steps = f"({line['nfe']})"
+        w(f"| {wl} | {key:,} | {steps} | {fmt_s(line['wall_s'])} | {per:.4g} | {line['peak_rss_mb']:.0f} | {rel} |".replace(",", " "))
+    w("")
+    w("### Dimension (Neal's funnel; 4 Gaussians, std 0.5, at ±2 on the first two axes)")
+    w("")
+    w("| workload | target | D | sizes | wall s | µs / particle-step | peak RSS MiB |")
+    w("|---|---|---:|---|---:|---:|---:|")
+    for kind, wl, key, line in results:
+        if kind != "dim":
+            continue
+        tgt, d = key
+        per = 1e6 / line["throughput"]
+        w(f"| {wl} | {tgt} | {d} | {sizes_of(line)}{', nfe=' + str(line['nfe']) if wl == 'dim-likelihood' else ''} | "
+          f"{fmt_s(line['wall_s'])} | {per:.4g} | {line['peak_rss_mb']:.0f} |")
+    splice_section(args.out, "scale", "\n".join(lines))
+
+
+# ---------------------------------------------------------------------------------------------
+# GPU: every workload on the device, both languages (scripts/gpu-check.sh).
+
+# the launch-bound loops, where the issue asks for ≥ 2× eager PyTorch on CUDA
+GPU_TARGETS = {"langevin-funnel": 2.0, "langevin-ring": 2.0, "ddpm-sample": 2.0,
+               "vp-sample-sde": 2.0, "vp-sample-ode": 2.0}
+
+
+def run_gpu(args, log, weights):
+    jobs, rows = jobs_and_rows(weights)
+    order = [j for _, rj, pj, _, _ in rows for j in (rj, pj)]
+    order = list(dict.fromkeys(order))
+    if args.only:
+        order = [j for j in order if jobs[j][1] in set(args.only.split(","))]
+    res = {k: [] for k in order}
+    started = datetime.datetime.now(datetime.timezone.utc)
+    for r in range(args.rounds):
+        for name in (order if r % 2 == 0 else order[::-1]):
+            line = run_job(name, jobs[name], args, log, wait=False)
+            res[name].append(line)
+            print(f"round {r + 1}/{args.rounds}  {name:36s} {line['wall_s']:9.3f} s", flush=True)
+    med = {k: statistics.median(l["wall_s"] for l in v) for k, v in res.items() if v}
+    dev = DEVICE[0]
+    lines = []
+    w = lines.append
+    w(f"## GPU ({dev})")
+    w("")
+    w(f"Generated by `scripts/gpu-check.sh` on {started:%Y-%m-%d %H:%M} UTC: every workload on `{dev}` "
+      f"in both languages, {args.rounds} round(s), median wall time of the timed region (a device "
+      f"synchronisation at both ends){'; smoke sizes (--dry-run: nothing here is a measurement)' if args.smoke else ''}. "
+      f"Targets: ≥ 2× eager PyTorch on the launch-bound loops (Langevin, sampling).")
+    w("")
+    w("| workload | sizes | Rust median s | Python median s | ratio | target | met? |")
+    w("|---|---|---:|---:|---:|---:|---|")
+    for label, rj, pj, _, _ in rows:
+        if rj not in med or pj not in med:
+            continue
+        r, p = med[rj], med[pj]
+        wl = jobs[rj][1]
+        t = GPU_TARGETS.get(wl) if label == wl else None
+        met = "—" if t is None else ("yes" if p / r >= t else "**no**")
+        w(f"| {label} | {sizes_of(res[rj][0])} | {fmt_s(r)} | {fmt_s(p)} | {p / r:.2f}× | "
+          f"{'—' if t is None else f'≥ {t:g}×'} | {met} |")
+    text = "\n".join(lines)
+    with open(args.gpu_table, "w") as f:
+        f.write(text + "\n")
+    print(f"wrote {args.gpu_table}")
+    return 0
 
 
 # ---------------------------------------------------------------------------------------------
@@ -250,6 +595,8 @@ def machine(args):
 
 
 def fmt_s(v):
+    if v == math.inf:
+        return "> timeout"
     return f"{v:.3g}" if v < 10 else f"{v:.1f}"
 
 
@@ -355,11 +702,24 @@ def write_report(args, mach, results, jobs, rows, load_before, load_after, start
             gr, gp = fr / med[rj] / 1e9, fp / med[pj] / 1e9
             w(f"| {label} | {fr / 1e9:.1f} | {gr:.1f} | {gp:.1f} | {100 * gr / roof:.0f} % | {100 * gp / roof:.0f} % |")
         w("")
-    w("## GPU")
+    kept = old_sections(args.out)
+    for name in ("load", "scale"):
+        if name in kept:
+            w(kept[name])
+            w("")
+    if "gpu" in kept:
+        w(kept["gpu"])
+        w("")
+    w("## GPU: how to measure")
     w("")
-    w("Not measured: no GPU machine was available to this session. `pf bench` runs on CUDA as is "
-      "(`pf --device cuda bench WORKLOAD`, sizes by flags; the clock starts and stops after a "
-      "device synchronisation), and so do the Python references (`python scripts/bench/bench.py "
+    if "gpu" not in kept:
+        w("No GPU run is recorded here yet: no CUDA machine has run `scripts/gpu-check.sh`.")
+        w("")
+    w("`scripts/gpu-check.sh` on a CUDA machine runs the device tests, `pf compare --quick --device "
+      "cuda` and every bench workload on CUDA beside the Python references on CUDA, and writes its "
+      "results into this file (section \"GPU\" between its markers). `pf bench` runs on CUDA as is "
+      "(`pf --device cuda bench WORKLOAD`; the clock starts and stops after a device "
+      "synchronisation), and so do the Python references (`python scripts/bench/bench.py "
       "WORKLOAD --device cuda`).")
     w("")
     w("## Every run")
@@ -388,6 +748,9 @@ def write_report(args, mach, results, jobs, rows, load_before, load_after, start
 
 
 def main():
+    # a SIGTERM unwinds like an exception, so the CPU hog's processes are always stopped
+    import signal
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--pf", required=True)
     ap.add_argument("--python", required=True)
@@ -404,10 +767,21 @@ def main():
                     help="... but at most this many seconds (default 120); the report shows how busy "
                          "the machine was when each job started")
     ap.add_argument("--cmdline", default="", help="the run.sh arguments, for the report")
-    ap.add_argument("--log", help="default: target/bench/run.log (smoke: target/bench/smoke.log)")
+    ap.add_argument("--device", default="cpu", help="cpu (default) or cuda: where both sides run")
+    ap.add_argument("--gpu-table", help="every workload on --device in both languages; writes "
+                    "this Markdown table (scripts/gpu-check.sh)")
+    ap.add_argument("--load", action="store_true",
+                    help="the under-load table only (quiet, then beside a 2-thread CPU hog)")
+    ap.add_argument("--scale", action="store_true",
+                    help="the scale tables only (particles 10^3..10^6, dimension 2..128)")
+    ap.add_argument("--chunk", type=int, default=16_384, help="--scale: particles per chunk")
+    ap.add_argument("--scale-n", default=",".join(map(str, SCALE_N)), help="--scale: particle counts")
+    ap.add_argument("--scale-d", default=",".join(map(str, SCALE_D)), help="--scale: dimensions")
+    ap.add_argument("--log", help="default: target/bench/MODE.log (run, smoke, load, scale, gpu)")
     args, rest = ap.parse_known_args()
     if not args.log:
-        args.log = os.path.join(ROOT, "target", "bench", "smoke.log" if args.smoke else "run.log")
+        mode = "smoke" if args.smoke else "load" if args.load else "scale" if args.scale else "gpu" if args.gpu_table else "run"
+        args.log = os.path.join(ROOT, "target", "bench", f"{mode}.log")
     if rest:
         ap.error(f"unknown arguments {rest}")
     os.makedirs(os.path.dirname(args.log), exist_ok=True)
@@ -415,6 +789,23 @@ def main():
     subprocess.run([args.python, os.path.join(HERE, "make_weights.py"), weights], check=True,
                    capture_output=True, cwd=ROOT)
     jobs, rows = jobs_and_rows(weights)
+    DEVICE[0] = args.device
+    if args.gpu_table:
+        with open(args.log, "w") as log:
+            return run_gpu(args, log, weights)
+    if args.load or args.scale:
+        if args.load and args.scale:
+            ap.error("--load and --scale run one at a time")
+        with open(args.log, "w") as log:
+            if args.scale:
+                run_scale(args, log)
+                if not args.smoke:
+                    print(f"wrote the scale section of {args.out}")
+                return 0
+            missed = run_load(args, log, weights)
+            print(f"wrote the under-load section of {args.out}"
+                  + (f"; over 2.5×: {', '.join(missed)}" if missed else "; every row within 2.5×"))
+        return 0
     if args.only:
         keep = set(args.only.split(","))
         unknown = keep - {j[1] for j in jobs.values()}
@@ -437,7 +828,28 @@ def main():
                 except Exception as e:  # noqa: BLE001
                     failed.append(name)
                     print(f"FAIL {name}: {e}")
-            print(f"bench smoke: {len(order) - len(failed)}/{len(order)} jobs ok (log: {args.log})")
+            total = len(order)
+            if not args.only:
+                # the scale workloads, and one job beside the CPU hog (the --load machinery)
+                for wl in SCALE_WORKLOADS + DIM_WORKLOADS:
+                    total += 1
+                    try:
+                        line = run_job(f"rs:{wl}", ("rust", wl, []), args, log, sizes=SMOKE_SIZES[wl])
+                        assert line["peak_rss_mb"] > 0, "peak_rss_mb"
+                        print(f"ok   rs:{wl:33s} {line['wall_s']:.4f} s")
+                    except Exception as e:  # noqa: BLE001
+                        failed.append(wl)
+                        print(f"FAIL rs:{wl}: {e}")
+                total += 1
+                try:
+                    with Hog(2):
+                        line = run_job("rs:sgemm (hog)", ("rust", "sgemm", []), args, log, wait=False,
+                                       env=SPIN_ENV, sizes=SMOKE_SIZES["sgemm"])
+                    print(f"ok   {'rs:sgemm beside the hog':36s} {line['wall_s']:.4f} s")
+                except Exception as e:  # noqa: BLE001
+                    failed.append("hog")
+                    print(f"FAIL hog: {e}")
+            print(f"bench smoke: {total - len(failed)}/{total} jobs ok (log: {args.log})")
             return 1 if failed else 0
         started = datetime.datetime.now(datetime.timezone.utc)
         load_before = os.getloadavg()[0]

@@ -35,6 +35,27 @@ fn cuda(i: usize) -> Result<Device> {
     Ok(Device::Cuda(i))
 }
 
+/// The environment variable naming the device the device-aware tests run on.
+pub const TEST_DEVICE_ENV: &str = "PFLOW_TEST_DEVICE";
+
+/// The device tests run on: `PFLOW_TEST_DEVICE` (`cpu`, `cuda`, `cuda:N`; default `cpu`).
+/// Panics with one line naming the variable when it names a device libtorch cannot give: a test
+/// run asked for CUDA where there is none must fail, not quietly pass on the CPU.
+pub fn test_device() -> Device {
+    let name = std::env::var(TEST_DEVICE_ENV).unwrap_or_else(|_| "cpu".into());
+    match name.as_str() {
+        "auto" => panic!("{TEST_DEVICE_ENV}=auto: name the device (cpu, cuda, cuda:N)"),
+        n => select_device(n).unwrap_or_else(|e| panic!("{TEST_DEVICE_ENV}={n}: {e}")),
+    }
+}
+
+/// Whether libtorch's results on `d` repeat bit for bit from run to run with the same seed and
+/// inputs (the CPU's kernels do; CUDA's reductions and atomics need not), so that tests may
+/// compare exactly instead of within a tolerance.
+pub fn bit_reproducible(d: Device) -> bool {
+    d == Device::Cpu
+}
+
 /// A short name for a device: `cpu` or `cuda:N`.
 pub fn device_name(d: Device) -> String {
     match d {
@@ -83,6 +104,14 @@ mod tests {
     fn allocator_settings_are_accepted() {
         if cfg!(all(target_os = "linux", target_env = "gnu")) {
             assert!(retain_freed_memory());
+        }
+    }
+
+    #[test]
+    fn test_device_defaults_to_the_cpu() {
+        if std::env::var_os(TEST_DEVICE_ENV).is_none() {
+            assert_eq!(test_device(), Device::Cpu);
+            assert!(bit_reproducible(test_device()));
         }
     }
 

@@ -22,6 +22,7 @@ pub mod field;
 pub mod interrupt;
 pub mod metrics;
 pub mod ode;
+pub mod ops;
 pub mod oracle;
 pub mod param;
 pub mod path;
@@ -29,5 +30,6 @@ pub mod ratio;
 pub mod rng;
 pub mod sde;
 pub mod target;
+pub mod threads;
 
 pub use error::{Error, Result};

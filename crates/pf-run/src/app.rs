@@ -50,6 +50,9 @@ impl App {
 
     /// Runs the command line: `pf info | run | compare | sweep | bench`. Exits the process.
     pub fn main(self) -> ! {
+        // first: libtorch's OpenMP workers sleep when idle instead of spinning (re-executes once;
+        // see pf_core::threads), so a loaded machine does not stall every parallel region
+        pf_core::threads::apply_default_wait_policy();
         // before any tensor exists: keep freed CPU buffers for reuse (no per-step page faults)
         pf_core::device::retain_freed_memory();
         faults::install();

@@ -22,11 +22,16 @@
 //!
 //! Sizes: `--particles` (particles, points, or n for sgemm), `--steps` (sampler steps, MonoFlow
 //! iterations, sgemm repeats), `--train-steps`, `--batch`.
+//!
+//! The scale workloads (`scale-*`: particles in chunks, `--chunk`; `dim-*`: `--dim`, `--target`)
+//! are listed in `bench/scale.rs`. Every line reports `peak_rss_mb`, the process's peak resident
+//! memory (getrusage).
 
 mod ddpm;
 mod langevin;
 mod likelihood;
 mod monoflow;
+mod scale;
 mod sgemm;
 mod vp;
 
@@ -76,6 +81,15 @@ pub struct BenchArgs {
     /// names), so Rust and Python integrate the same field (and take the same steps).
     #[arg(long)]
     pub weights: Option<PathBuf>,
+    /// Scale workloads: particles (points) per chunk (default: all at once).
+    #[arg(long)]
+    pub chunk: Option<usize>,
+    /// `dim-*` workloads: the dimension D (default 8).
+    #[arg(long)]
+    pub dim: Option<usize>,
+    /// `dim-*` workloads: `funnel` (Neal's) or `gmm` (default funnel).
+    #[arg(long)]
+    pub target: Option<String>,
 }
 
 /// Sizes after defaults; `None` where a size does not apply to the workload.
@@ -118,7 +132,44 @@ struct Line<'a> {
     nfe: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     score: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    chunk: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dim: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    target: Option<&'a str>,
+    /// Peak resident memory of the process, MiB.
+    peak_rss_mb: f64,
     check: f64,
+}
+
+/// The process's peak resident set size in MiB (Linux `getrusage`; NaN elsewhere).
+pub(crate) fn peak_rss_mb() -> f64 {
+    #[cfg(target_os = "linux")]
+    {
+        #[repr(C)]
+        struct Rusage {
+            utime: [i64; 2],
+            stime: [i64; 2],
+            maxrss: i64,
+            rest: [i64; 13],
+        }
+        extern "C" {
+            fn getrusage(who: i32, usage: *mut Rusage) -> i32;
+        }
+        let mut r = Rusage {
+            utime: [0; 2],
+            stime: [0; 2],
+            maxrss: 0,
+            rest: [0; 13],
+        };
+        // SAFETY: getrusage(RUSAGE_SELF) fills one struct rusage (18 longs on Linux x86-64 and
+        // aarch64) through a valid pointer.
+        if unsafe { getrusage(0, &mut r) } == 0 {
+            return r.maxrss as f64 / 1024.0; // KiB → MiB
+        }
+    }
+    f64::NAN
 }
 
 /// Waits for the device's queued work (CUDA); nothing on the CPU.
@@ -235,10 +286,30 @@ pub fn run(args: &BenchArgs, device: Device, seed: Option<u64>) -> Result<()> {
             steps: Some(20),
             ..Sizes::default()
         },
-        _ => bail!(
-            "unknown bench workload `{w}` (allowed: {})",
-            WORKLOADS.join(", ")
-        ),
+        _ => match scale::defaults(w) {
+            Some(d) => d,
+            None => bail!(
+                "unknown bench workload `{w}` (allowed: {}, {})",
+                WORKLOADS.join(", "),
+                scale::WORKLOADS.join(", ")
+            ),
+        },
+    };
+    let is_scale = w.starts_with("scale-");
+    let is_dim = w.starts_with("dim-");
+    if args.chunk.is_some() && !(is_scale || is_dim) {
+        bail!("--chunk applies to the scale-* and dim-* workloads only");
+    }
+    if args.chunk == Some(0) {
+        bail!("--chunk must be at least 1");
+    }
+    if (args.dim.is_some() || args.target.is_some()) && !is_dim {
+        bail!("--dim and --target apply to the dim-* workloads only");
+    }
+    let knobs = scale::Knobs {
+        chunk: args.chunk,
+        dim: args.dim.unwrap_or(8),
+        target: args.target.clone().unwrap_or_else(|| "funnel".into()),
     };
     let sz = sizes(args, defaults)?;
     let score = match w {
@@ -262,7 +333,8 @@ pub fn run(args: &BenchArgs, device: Device, seed: Option<u64>) -> Result<()> {
         "ddpm-sample" => ddpm::sample(sz, device, seed)?,
         "likelihood-gmm1d" => likelihood::gmm1d(sz, args.weights.as_deref(), device, seed)?,
         "monoflow-funnel" => monoflow::funnel(sz, device, seed)?,
-        _ => sgemm::run(sz, device, seed)?,
+        "sgemm" => sgemm::run(sz, device, seed)?,
+        _ => scale::run(w, sz, &knobs, device, seed)?,
     };
     anyhow::ensure!(
         out.check.is_finite(),
@@ -281,6 +353,10 @@ pub fn run(args: &BenchArgs, device: Device, seed: Option<u64>) -> Result<()> {
         unit: out.unit,
         nfe: out.nfe,
         score,
+        chunk: args.chunk,
+        dim: is_dim.then_some(knobs.dim),
+        target: is_dim.then_some(knobs.target.as_str()),
+        peak_rss_mb: peak_rss_mb(),
         check: out.check,
     };
     println!("{}", serde_json::to_string(&line)?);

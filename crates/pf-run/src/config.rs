@@ -102,6 +102,10 @@ pub struct LikelihoodConfig {
     /// normalised log-density).
     #[serde(default = "heldout")]
     pub heldout: usize,
+    /// Solve at most this many points at a time (bounded memory; each chunk its own adaptive
+    /// solve). Absent: all points at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chunk: Option<usize>,
 }
 
 fn tol() -> f64 {
@@ -359,6 +363,12 @@ impl RunConfig {
             if let Some(r) = s.record {
                 pos(&format!("{p}.record"), r)?;
             }
+            if let Some(c) = s.chunk {
+                pos(&format!("{p}.chunk"), c)?;
+                if !s.sampler.clone_box().set_particles(c) {
+                    bail!("invalid {p}.chunk = {c}: {} does not run in chunks (its particles interact, or it has no chunked form)", s.method);
+                }
+            }
             let cx = Check {
                 key: p,
                 method: s.method.clone(),
@@ -459,6 +469,9 @@ impl LikelihoodConfig {
             );
         }
         pos("likelihood.probes", self.probes)?;
+        if let Some(c) = self.chunk {
+            pos("likelihood.chunk", c)?;
+        }
         match self.points {
             LikelihoodPoints::Grid { lo, hi, n } => {
                 pos("likelihood.points.n", n)?;

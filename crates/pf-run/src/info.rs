@@ -30,6 +30,7 @@ pub fn run(device: Device) -> Result<()> {
         }
     );
     println!("threads    {} intra-op", tch::get_num_threads());
+    println!("omp wait   {}", pf_core::threads::describe());
     Ok(())
 }
 

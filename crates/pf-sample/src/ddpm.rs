@@ -121,6 +121,10 @@ pub struct DdpmConfig {
 }
 
 impl Sampler for DdpmConfig {
+    fn set_particles(&mut self, n: usize) -> bool {
+        self.particles = n;
+        true
+    }
     fn footprint(&self) -> crate::Footprint {
         crate::Footprint::new(6.0, 1000, &[&self.model])
     }
@@ -156,6 +160,10 @@ fn ddim_steps() -> usize {
 }
 
 impl Sampler for DdimConfig {
+    fn set_particles(&mut self, n: usize) -> bool {
+        self.particles = n;
+        true
+    }
     fn footprint(&self) -> crate::Footprint {
         crate::Footprint::new(6.0, self.steps, &[&self.model])
     }

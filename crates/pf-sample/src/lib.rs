@@ -21,7 +21,9 @@
 //! | `path_sde.rs` | seed 004's Langevin-corrected path SDE |
 //! | `likelihood.rs` | log-likelihood through the PF ODE: exact trace or Hutchinson |
 //! | `monoflow.rs` | MonoFlow particle flow given a density-ratio estimator |
+//! | `chunk.rs` | running a sampler with independent particles in chunks (bounded memory) |
 
+pub mod chunk;
 pub mod driver;
 pub mod error;
 pub mod init;

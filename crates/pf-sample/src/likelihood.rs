@@ -7,6 +7,12 @@
 //! The divergence is exact (one backward pass per dimension, for small D) or Hutchinson's
 //! estimate ∇·v ≈ (1/K) Σ_k ε_kᵀ (∂v/∂x) ε_k, with the probes ε_k drawn once and held fixed for
 //! the whole solve (Gaussian or Rademacher). Results in nats; bits/dim = −log p / (D ln 2).
+//!
+//! Chunks: with [`Likelihood::chunk`] = Some(C) the points are solved C at a time, each chunk its
+//! own adaptive solve (its own steps: the error norm is over the chunk's points, so step counts
+//! and the last digits of log p differ from one solve over all points) with its own probes. The
+//! working memory (the augmented state, the stages, the graph of one field evaluation) is then
+//! bounded by C points, not N. `None` (the default) solves all points at once.
 
 use crate::{Error, Result};
 use pf_core::field::{ScoreField, VelocityField};
@@ -63,6 +69,8 @@ pub struct Likelihood {
     pub atol: f64,
     pub trace: Trace,
     pub max_steps: usize,
+    /// Solve at most this many points at a time (None: all at once); see the module docs.
+    pub chunk: Option<usize>,
 }
 
 impl Default for Likelihood {
@@ -74,6 +82,7 @@ impl Default for Likelihood {
             atol: 1e-5,
             trace: Trace::Exact,
             max_steps: 100_000,
+            chunk: None,
         }
     }
 }
@@ -85,8 +94,10 @@ pub struct LogLik {
     pub logp: Tensor,
     /// −log p / (D ln 2), [N].
     pub bits_per_dim: Tensor,
-    /// Evaluations of the right-hand side (each = one field evaluation plus the trace passes).
+    /// Evaluations of the right-hand side (each = one field evaluation plus the trace passes);
+    /// with chunks, the largest of any chunk.
     pub nfe: usize,
+    /// Accepted + rejected steps (with chunks, the largest of any chunk).
     pub steps: usize,
 }
 
@@ -111,7 +122,37 @@ impl Likelihood {
         self.solve(&mut v, x, t_end, prior)
     }
 
+    /// All points, one chunk at a time (see the module docs).
     fn solve(
+        &self,
+        v: &mut dyn FnMut(f64, &Tensor, &Tensor) -> Tensor,
+        x0: &Tensor,
+        t_end: f64,
+        prior: &Prior,
+    ) -> Result<LogLik> {
+        let n = x0.size()[0] as usize;
+        let spans = crate::chunk::spans(n, self.chunk)?;
+        if spans.len() == 1 {
+            return self.solve_one(v, x0, t_end, prior);
+        }
+        let (mut logp, mut bpd) = (Vec::new(), Vec::new());
+        let (mut nfe, mut steps) = (0, 0);
+        for (start, rows) in spans {
+            let r = self.solve_one(v, &x0.narrow(0, start as i64, rows as i64), t_end, prior)?;
+            logp.push(r.logp);
+            bpd.push(r.bits_per_dim);
+            nfe = nfe.max(r.nfe);
+            steps = steps.max(r.steps);
+        }
+        Ok(LogLik {
+            logp: Tensor::cat(&logp, 0),
+            bits_per_dim: Tensor::cat(&bpd, 0),
+            nfe,
+            steps,
+        })
+    }
+
+    fn solve_one(
         &self,
         v: &mut dyn FnMut(f64, &Tensor, &Tensor) -> Tensor,
         x0: &Tensor,

@@ -95,6 +95,10 @@ pub struct MalaConfig {
 }
 
 impl Sampler for MalaConfig {
+    fn set_particles(&mut self, n: usize) -> bool {
+        self.particles = n;
+        true
+    }
     fn footprint(&self) -> crate::Footprint {
         crate::Footprint::new(12.0, self.steps, &[])
     }

@@ -105,7 +105,7 @@ impl MonoFlowStep {
         let vel = self.velocity(ratio, x, t);
         tch::no_grad(|| match self.opt {
             ParticleOpt::Sgd { lr } => {
-                let _ = x.addcmul_(&vel, &Tensor::from(lr));
+                pf_core::ops::axpy_(x, lr, &vel);
                 if self.noise > 0.0 {
                     *x += x.randn_like() * ((2.0 * lr).sqrt() * self.noise);
                 }

@@ -228,6 +228,10 @@ fn check_solver(cx: &Check, steps: usize, rtol: f64, atol: f64, t_end: f64) -> R
 }
 
 impl Sampler for PfOdeConfig {
+    fn set_particles(&mut self, n: usize) -> bool {
+        self.particles = n;
+        true
+    }
     fn footprint(&self) -> crate::Footprint {
         crate::Footprint::new(solver_rows(self.solver), self.steps, &[&self.model])
     }
@@ -283,6 +287,10 @@ pub struct FlowConfig {
 }
 
 impl Sampler for FlowConfig {
+    fn set_particles(&mut self, n: usize) -> bool {
+        self.particles = n;
+        true
+    }
     fn footprint(&self) -> crate::Footprint {
         crate::Footprint::new(solver_rows(self.solver), self.steps, &[&self.model])
     }

@@ -122,6 +122,10 @@ fn sigma() -> f64 {
 }
 
 impl Sampler for PathSdeConfig {
+    fn set_particles(&mut self, n: usize) -> bool {
+        self.particles = n;
+        true
+    }
     fn footprint(&self) -> crate::Footprint {
         crate::Footprint::new(8.0, self.steps, &[&self.velocity, &self.score])
     }

@@ -105,6 +105,10 @@ fn one() -> usize {
 }
 
 impl Sampler for PcConfig {
+    fn set_particles(&mut self, n: usize) -> bool {
+        self.particles = n;
+        true
+    }
     fn footprint(&self) -> crate::Footprint {
         crate::Footprint::new(6.0, self.steps, &[&self.model])
     }

@@ -120,6 +120,8 @@ pub struct SamplerSpec {
     pub name: Option<String>,
     /// Keep a trajectory frame every `record` steps (None: no trajectory, no GIF).
     pub record: Option<usize>,
+    /// Run the particles at most this many at a time (bounded memory; see [`crate::chunk`]).
+    pub chunk: Option<usize>,
     pub sampler: Box<dyn SamplerObj>,
 }
 
@@ -136,6 +138,7 @@ impl Clone for SamplerSpec {
             method: self.method.clone(),
             name: self.name.clone(),
             record: self.record,
+            chunk: self.chunk,
             sampler: self.sampler.clone_box(),
         }
     }
@@ -147,6 +150,7 @@ impl std::fmt::Debug for SamplerSpec {
             .field("method", &self.method)
             .field("name", &self.name)
             .field("record", &self.record)
+            .field("chunk", &self.chunk)
             .field("sampler", &self.sampler)
             .finish()
     }
@@ -162,6 +166,9 @@ impl Serialize for SamplerSpec {
         t.extend(self.sampler.to_table());
         if let Some(r) = self.record {
             t.insert("record".into(), (r as i64).into());
+        }
+        if let Some(c) = self.chunk {
+            t.insert("chunk".into(), (c as i64).into());
         }
         t.serialize(s)
     }
@@ -200,14 +207,24 @@ impl<'de> serde::Deserialize<'de> for SamplerSpec {
             }
             None => None,
         };
+        let chunk = match t.remove("chunk") {
+            Some(toml::Value::Integer(c)) if c >= 0 => Some(c as usize),
+            Some(v) => {
+                return Err(D::Error::custom(format!(
+                    "invalid value: {v} for key `chunk`, expected a particle count ≥ 0"
+                )))
+            }
+            None => None,
+        };
         let sampler = installed().parse(&method, t).map_err(|e| {
             // the common keys are part of every sampler's table
-            D::Error::custom(with_common_keys(e, "`method`, `name`, `record`"))
+            D::Error::custom(with_common_keys(e, "`method`, `name`, `record`, `chunk`"))
         })?;
         Ok(Self {
             method,
             name,
             record,
+            chunk,
             sampler,
         })
     }
@@ -259,7 +276,10 @@ mod tests {
     fn unknown_key_names_it_and_the_common_keys() {
         let e = spec("method = \"ula\"\nstep_size = 0.1").unwrap_err();
         assert!(e.contains("unknown field `step_size`"), "{e}");
-        assert!(e.contains("`method`, `name`, `record`, `particles`"), "{e}");
+        assert!(
+            e.contains("`method`, `name`, `record`, `chunk`, `particles`"),
+            "{e}"
+        );
         assert!(e.contains("`eta`"), "{e}");
     }
 

@@ -126,6 +126,10 @@ pub(crate) fn t_end() -> f64 {
 }
 
 impl Sampler for ReverseSdeConfig {
+    fn set_particles(&mut self, n: usize) -> bool {
+        self.particles = n;
+        true
+    }
     fn footprint(&self) -> crate::Footprint {
         crate::Footprint::new(6.0, self.steps, &[&self.model])
     }

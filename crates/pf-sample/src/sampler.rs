@@ -33,6 +33,11 @@ pub trait Sampler: Send + Sync + std::fmt::Debug {
     fn quick(&mut self, q: &Quick) -> Option<usize>;
     /// Draws the samples. Called under a seeded generator; `drv` records and guards.
     fn run(&self, cx: &Ctx, drv: &mut Driver) -> Result<SampleOut>;
+    /// Sets the number of particles (for running in chunks). Returns false where the method
+    /// cannot run in chunks: its particles interact, or it does not support it (the default).
+    fn set_particles(&mut self, _n: usize) -> bool {
+        false
+    }
     /// What it holds while it runs, for the pre-flight memory check and `--resume`.
     fn footprint(&self) -> Footprint {
         Footprint::default()

@@ -147,6 +147,10 @@ fn score_target() -> ScoreSource {
 }
 
 impl Sampler for UlaConfig {
+    fn set_particles(&mut self, n: usize) -> bool {
+        self.particles = n;
+        true
+    }
     fn footprint(&self) -> crate::Footprint {
         let rows = if self.score == ScoreSource::Autograd { 24.0 } else { 12.0 };
         crate::Footprint::new(rows, self.steps, &[])

@@ -16,6 +16,13 @@
 //!   time marginal), with [`w1_null_mean`] its mean over exact samples.
 //! - [`report`]: all of the sample-based ones in one [`MetricReport`], non-finite rows counted;
 //!   [`report_for`] adds the tail diagnostics through the target's log-density.
+//!
+//! Large sets: [`report`] computes the distances (energy, MMD², sliced W₁) on a random subset of
+//! at most [`METRIC_ROWS`] finite rows of each set (uniform without replacement, from a Rust RNG
+//! seeded with the constant [`SUBSAMPLE_SEED`], so the choice never touches libtorch's RNG and is
+//! the same on every run); the pairwise terms then cost O(METRIC_ROWS²) however many particles
+//! were drawn. The funnel's neck statistics are O(N) and use every finite row. Sets no larger
+//! than [`METRIC_ROWS`] are used whole, exactly as before.
 
 mod energy;
 mod kl;
@@ -36,6 +43,29 @@ pub use w1_mixture::{w1_null_mean, w1_to_mixture};
 use crate::target::{Neck, Target};
 use serde::Serialize;
 use tch::{Device, Kind, Tensor};
+
+/// The most rows of each set [`report`]'s distances use (a documented random subset above it).
+pub const METRIC_ROWS: usize = 20_000;
+
+/// The fixed seed of [`subsample`]'s choice of rows.
+pub const SUBSAMPLE_SEED: u64 = 0x5eed_5ab5;
+
+/// At most `k` rows of `x` [N, D]: all of them (the same tensor) when N ≤ k, else k rows chosen
+/// uniformly without replacement by a `StdRng` seeded with [`SUBSAMPLE_SEED`], kept in their
+/// original order.
+pub fn subsample(x: &Tensor, k: usize) -> Tensor {
+    let n = x.size()[0] as usize;
+    if n <= k {
+        return x.shallow_clone();
+    }
+    let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(SUBSAMPLE_SEED);
+    let mut idx: Vec<i64> = rand::seq::index::sample(&mut rng, n, k)
+        .into_iter()
+        .map(|i| i as i64)
+        .collect();
+    idx.sort_unstable();
+    x.index_select(0, &Tensor::from_slice(&idx).to_device(x.device()))
+}
 
 /// The most entries of a pairwise block held at once: 2¹⁷ float64 (1 MiB, cache-sized) on the
 /// CPU, 2²² (32 MiB) on an accelerator (fewer, larger kernels).
@@ -132,6 +162,10 @@ pub struct MetricReport {
     pub n_nonfinite: usize,
     /// Finite reference rows used.
     pub n_reference: usize,
+    /// Rows of each set the distances used when a set had more than [`METRIC_ROWS`] finite
+    /// rows (a fixed random subset; see the module docs); absent when every row was used.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metric_rows: Option<usize>,
     /// Energy distance (U-statistics within sets), same units as the data.
     pub energy: f64,
     /// Unbiased MMD² with the RBF kernel at the median-heuristic bandwidth.
@@ -158,14 +192,26 @@ pub struct MetricReport {
 /// All sample-based metrics of `samples` [N, D] against `reference` [M, D] (fresh samples of the
 /// true target), plus the neck diagnostics when `neck` is given. Rows with non-finite entries are
 /// left out (and counted in `n_nonfinite` for the samples).
+///
+/// The work runs on the CPU whatever device the samples are on (one copy each way): float64
+/// pairwise sums are slow on most accelerators, and the numbers are then the same as a CPU
+/// run's for the same samples.
 pub fn report(samples: &Tensor, reference: &Tensor, neck: Option<Neck>) -> MetricReport {
+    let (samples, reference) = (
+        samples.to_device(Device::Cpu),
+        reference.to_device(Device::Cpu),
+    );
+    let (samples, reference) = (&samples, &reference);
     let n = samples.size()[0] as usize;
     let (x, n_nonfinite) = finite_rows(samples);
     let (y, _) = finite_rows(reference);
     let n_reference = y.size()[0] as usize;
     let ok = x.size()[0] >= 2 && n_reference >= 2;
+    let large = x.size()[0] as usize > METRIC_ROWS || n_reference > METRIC_ROWS;
+    let metric_rows = large.then_some(METRIC_ROWS);
+    let (xs, ys) = (subsample(&x, METRIC_ROWS), subsample(&y, METRIC_ROWS));
     let m = if ok {
-        mmd(&x, &y)
+        mmd(&xs, &ys)
     } else {
         MmdResult {
             bandwidth: f64::NAN,
@@ -177,8 +223,9 @@ pub fn report(samples: &Tensor, reference: &Tensor, neck: Option<Neck>) -> Metri
         n,
         n_nonfinite,
         n_reference,
+        metric_rows,
         energy: if ok {
-            energy_distance(&x, &y)
+            energy_distance(&xs, &ys)
         } else {
             f64::NAN
         },
@@ -186,7 +233,7 @@ pub fn report(samples: &Tensor, reference: &Tensor, neck: Option<Neck>) -> Metri
         mmd2_mix: m.mmd2_mix,
         mmd_bandwidth: m.bandwidth,
         sliced_w1: if ok {
-            sliced_w1(&x, &y, SW_DIRECTIONS)
+            sliced_w1(&xs, &ys, SW_DIRECTIONS)
         } else {
             f64::NAN
         },

@@ -287,3 +287,24 @@ fn pairwise_blocks_are_bounded_and_exact() {
     let (f, dropped) = finite_rows(&Tensor::from_slice(&[1.0f32, f32::NAN, 3.0]));
     assert_eq!((f.size(), dropped), (vec![2, 1], 1));
 }
+
+/// The metrics' subsample: k distinct rows in their original order, the same every call, and
+/// uniform (the mean of 0..N over k = 1000 draws lies within 4 standard errors of (N − 1)/2).
+#[test]
+fn subsample_is_a_fixed_uniform_subset() {
+    let n = 50_000i64;
+    let x = Tensor::arange(n, (Kind::Double, Device::Cpu)).view([n, 1]);
+    let a: Vec<f64> = Vec::try_from(super::subsample(&x, 1000).view([-1])).unwrap();
+    let b: Vec<f64> = Vec::try_from(super::subsample(&x, 1000).view([-1])).unwrap();
+    assert_eq!(a, b);
+    assert_eq!(a.len(), 1000);
+    assert!(a.windows(2).all(|w| w[0] < w[1]), "sorted, distinct");
+    let mean = a.iter().sum::<f64>() / 1000.0;
+    let se = (n as f64) / 12f64.sqrt() / 1000f64.sqrt();
+    assert!(
+        (mean - (n - 1) as f64 / 2.0).abs() < 4.0 * se,
+        "mean {mean}"
+    );
+    // at or under the cap the set is used whole
+    assert_eq!(super::subsample(&x, n as usize).size(), vec![n, 1]);
+}

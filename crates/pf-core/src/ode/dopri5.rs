@@ -91,10 +91,10 @@ pub struct Dopri5Stats {
     pub rejected: usize,
 }
 
-/// acc += a · k, fused.
+/// acc += a · k, fused on the CPU, device-safe elsewhere ([`crate::ops::axpy_`]).
 fn axpy(acc: &mut Tensor, a: f64, k: &Tensor) {
     if a != 0.0 {
-        let _ = acc.addcmul_(k, &Tensor::from(a));
+        crate::ops::axpy_(acc, a, k);
     }
 }
 

@@ -10,6 +10,7 @@
 //! one model, under `models/<name>/` for several — and for likelihood runs `loglik.npy`.
 //! Every file is written to a temporary name and renamed.
 
+pub mod chunked;
 pub mod models;
 pub mod outputs;
 pub mod plots;
@@ -23,7 +24,7 @@ use pf_core::field::FieldKind;
 use pf_core::metrics::{kl_estimate, report_for, tail_cells, MetricReport};
 use pf_core::target::Target;
 use pf_sample::likelihood::{Likelihood, Prior, Probe, Trace};
-use pf_sample::{Ctx, Driver, SampleOut};
+use pf_sample::{Ctx, SampleOut};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::io::IsTerminal;
@@ -325,7 +326,6 @@ fn run_sampler(
     let label = s.label();
     let pb = stage(format!("sampler {}/{}: {label}", i + 1, cfg.samplers.len()));
     tch::manual_seed(stage_seed(cfg.seed, &format!("sampler/{label}")));
-    let mut drv = Driver::new(s.record.filter(|_| cfg.output.gif), Some(RECORD_PARTICLES));
     let fused = cfg.target.fused_langevin();
     let cx = Ctx {
         target,
@@ -341,7 +341,7 @@ fn run_sampler(
     };
     // pf-sample's errors start with the method; name the sampler when its label differs
     let out = faults::stage(sampling, || {
-        s.sampler.run(&cx, &mut drv).with_context(|| {
+        chunked::run(s, &cx, s.record.filter(|_| cfg.output.gif)).with_context(|| {
             if label == s.method {
                 format!("sampler[{i}]")
             } else {
@@ -454,6 +454,7 @@ fn likelihood_solver(l: &crate::config::LikelihoodConfig) -> Likelihood {
         rtol: l.rtol,
         atol: l.atol,
         trace,
+        chunk: l.chunk,
         ..Likelihood::default()
     }
 }
