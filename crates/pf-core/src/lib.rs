@@ -20,6 +20,7 @@ pub mod error;
 pub mod fastmath;
 pub mod field;
 pub mod interrupt;
+pub mod keys;
 pub mod metrics;
 pub mod ode;
 pub mod ops;

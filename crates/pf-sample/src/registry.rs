@@ -218,7 +218,10 @@ impl<'de> serde::Deserialize<'de> for SamplerSpec {
         };
         let sampler = installed().parse(&method, t).map_err(|e| {
             // the common keys are part of every sampler's table
-            D::Error::custom(with_common_keys(e, "`method`, `name`, `record`, `chunk`"))
+            D::Error::custom(pf_core::keys::with_common_keys(
+                e,
+                "`method`, `name`, `record`, `chunk`",
+            ))
         })?;
         Ok(Self {
             method,
@@ -227,28 +230,6 @@ impl<'de> serde::Deserialize<'de> for SamplerSpec {
             chunk,
             sampler,
         })
-    }
-}
-
-/// serde's "unknown field `x`, expected …" with the keys every table has put first.
-fn with_common_keys(e: String, common: &str) -> String {
-    if !e.starts_with("unknown field") {
-        return e;
-    }
-    if e.contains(", expected one of ") {
-        e.replacen(
-            ", expected one of ",
-            &format!(", expected one of {common}, "),
-            1,
-        )
-    } else if e.contains(", expected `") {
-        e.replacen(", expected `", &format!(", expected one of {common}, `"), 1)
-    } else {
-        e.replacen(
-            ", there are no fields",
-            &format!(", expected one of {common}"),
-            1,
-        )
     }
 }
 

@@ -254,30 +254,8 @@ impl<'de> serde::Deserialize<'de> for ObjectiveSpec {
         };
         let objective = installed()
             .parse(&kind, m)
-            .map_err(|e| D::Error::custom(with_common_keys(e, "`kind`")))?;
+            .map_err(|e| D::Error::custom(pf_core::keys::with_common_keys(e, "`kind`")))?;
         Ok(Self { kind, objective })
-    }
-}
-
-/// serde's "unknown field `x`, expected …" with the keys every table has put first.
-fn with_common_keys(e: String, common: &str) -> String {
-    if !e.starts_with("unknown field") {
-        return e;
-    }
-    if e.contains(", expected one of ") {
-        e.replacen(
-            ", expected one of ",
-            &format!(", expected one of {common}, "),
-            1,
-        )
-    } else if e.contains(", expected `") {
-        e.replacen(", expected `", &format!(", expected one of {common}, `"), 1)
-    } else {
-        e.replacen(
-            ", there are no fields",
-            &format!(", expected one of {common}"),
-            1,
-        )
     }
 }
 
