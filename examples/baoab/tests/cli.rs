@@ -72,7 +72,7 @@ fn bad_keys_and_values_are_one_line_naming_them() {
     for (set, want) in [
         (
             "sampler.baoab.frction=1",
-            "unknown key `frction`, expected one of `method`, `name`, `record`, `particles`, `steps`, `step`, `friction`",
+            "unknown key `frction`, expected one of `method`, `name`, `record`, `chunk`, `particles`, `steps`, `step`, `friction`",
         ),
         (
             "sampler.baoab.friction=0.0",
