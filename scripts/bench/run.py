@@ -369,7 +369,7 @@ def write_load(args, rows, variants, res, started, load_before, busy_at, rounds_
       f"work to drop below {100 * args.quiet:.0f} % of the cores), then beside a 2-thread CPU hog "
       f"(two `while :; do :; done` shells); wall time of the timed region, median of rounds. "
       f"Default threads on both sides (libtorch's choice: {nproc}). \"pf\" is pf's default "
-      f"(OMP_WAIT_POLICY=PASSIVE, `pf_core::threads`); \"pf spin\" is libgomp's spinning default "
+      f"(GOMP_SPINCOUNT=30000, `pf_core::threads`); \"pf spin\" is libgomp's spinning default "
       f"(GOMP_SPINCOUNT=300000, pf before this policy); Python runs as a notebook does (libgomp's "
       f"default). Goal: pf under load ≤ 2.5× its quiet time (a fair share is 2×).")
     w("")
