@@ -5,7 +5,7 @@
 //! directly ([`flow`]), which also covers the linear path from an arbitrary source (seed 004).
 
 use crate::driver::Driver;
-use crate::init::{InitConfig, Start};
+use crate::init::InitConfig;
 use crate::sampler::{Check, Ctx, Quick, Sampler};
 use crate::{Error, Result, SampleOut};
 use pf_core::field::FieldKind;
@@ -249,11 +249,7 @@ impl Sampler for PfOdeConfig {
     }
     fn run(&self, cx: &Ctx, drv: &mut Driver) -> Result<SampleOut> {
         let m = cx.score_model(&self.model)?;
-        let x1 = cx.initial(
-            &InitConfig::Default,
-            self.particles,
-            Start::Normal(m.path.prior_std()),
-        )?;
+        let x1 = cx.prior(self.particles, &*m.path)?;
         OdeSampler {
             method: self.solver.method(self.rtol, self.atol),
             steps: self.steps,

@@ -9,7 +9,6 @@
 //! σ = 0 is the plain flow ODE (Euler).
 
 use crate::driver::Driver;
-use crate::init::{InitConfig, Start};
 use crate::sampler::{Check, Ctx, Quick, Sampler};
 use crate::{Error, Result, SampleOut};
 use pf_core::field::FieldKind;
@@ -164,11 +163,7 @@ impl Sampler for PathSdeConfig {
     fn run(&self, cx: &Ctx, drv: &mut Driver) -> Result<SampleOut> {
         let v = cx.velocity_model(&self.velocity)?;
         let s = cx.score_model(&self.score)?;
-        let x1 = cx.initial(
-            &InitConfig::Default,
-            self.particles,
-            Start::Normal(s.path.prior_std()),
-        )?;
+        let x1 = cx.prior(self.particles, &*s.path)?;
         PathSde {
             sigma: self.sigma,
             steps: self.steps,

@@ -3,7 +3,6 @@
 //! new time, x ← x + ε s + √(2ε) z with ε = 2 (snr ‖z‖ / ‖s‖)², norms averaged over the batch.
 
 use crate::driver::Driver;
-use crate::init::{InitConfig, Start};
 use crate::reverse_sde::{predictor_step, Grid};
 use crate::sampler::{Check, Ctx, Quick, Sampler};
 use crate::{Result, SampleOut};
@@ -128,11 +127,7 @@ impl Sampler for PcConfig {
     }
     fn run(&self, cx: &Ctx, drv: &mut Driver) -> Result<SampleOut> {
         let m = cx.score_model(&self.model)?;
-        let x1 = cx.initial(
-            &InitConfig::Default,
-            self.particles,
-            Start::Normal(m.path.prior_std()),
-        )?;
+        let x1 = cx.prior(self.particles, &*m.path)?;
         let grid = Grid {
             steps: self.steps,
             t_start: None,

@@ -3,7 +3,6 @@
 //! On a uniform grid this is also Song et al.'s "reverse diffusion" predictor.
 
 use crate::driver::Driver;
-use crate::init::{InitConfig, Start};
 use crate::sampler::{Check, Ctx, Quick, Sampler};
 use crate::{Error, Result, SampleOut};
 use pf_core::field::FieldKind;
@@ -148,11 +147,7 @@ impl Sampler for ReverseSdeConfig {
     }
     fn run(&self, cx: &Ctx, drv: &mut Driver) -> Result<SampleOut> {
         let m = cx.score_model(&self.model)?;
-        let x1 = cx.initial(
-            &InitConfig::Default,
-            self.particles,
-            Start::Normal(m.path.prior_std()),
-        )?;
+        let x1 = cx.prior(self.particles, &*m.path)?;
         let grid = Grid {
             steps: self.steps,
             t_start: None,

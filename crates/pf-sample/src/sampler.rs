@@ -357,6 +357,10 @@ impl Ctx<'_> {
         })?;
         f.build(net, train, self.dim(), self.device)
     }
+    /// `n` particles from a Gaussian path's prior N(0, σ(1)² I), where diffusion samplers start.
+    pub fn prior(&self, n: usize, path: &dyn GaussianPath) -> Result<Tensor> {
+        self.initial(&InitConfig::Default, n, Start::Normal(path.prior_std()))
+    }
     /// `n` initial particles as `init` says, `default` where it says `default`.
     pub fn initial(&self, init: &InitConfig, n: usize, default: Start) -> Result<Tensor> {
         init.draw(n, self.dim(), self.device, default)
