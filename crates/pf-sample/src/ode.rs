@@ -232,6 +232,9 @@ impl Sampler for PfOdeConfig {
         self.particles = n;
         true
     }
+    fn path_model(&self) -> Option<&str> {
+        Some(&self.model)
+    }
     fn footprint(&self) -> crate::Footprint {
         crate::Footprint::new(solver_rows(self.solver), self.steps, &[&self.model])
     }
@@ -286,6 +289,10 @@ impl Sampler for FlowConfig {
     fn set_particles(&mut self, n: usize) -> bool {
         self.particles = n;
         true
+    }
+    fn path_model(&self) -> Option<&str> {
+        // a flow from its own start follows its path; from another start it does not
+        (self.init == InitConfig::Default).then_some(self.model.as_str())
     }
     fn footprint(&self) -> crate::Footprint {
         crate::Footprint::new(solver_rows(self.solver), self.steps, &[&self.model])

@@ -125,6 +125,9 @@ impl Sampler for PathSdeConfig {
         self.particles = n;
         true
     }
+    fn path_model(&self) -> Option<&str> {
+        Some(&self.velocity)
+    }
     fn footprint(&self) -> crate::Footprint {
         crate::Footprint::new(8.0, self.steps, &[&self.velocity, &self.score])
     }

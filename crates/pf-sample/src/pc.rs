@@ -108,6 +108,9 @@ impl Sampler for PcConfig {
         self.particles = n;
         true
     }
+    fn path_model(&self) -> Option<&str> {
+        Some(&self.model)
+    }
     fn footprint(&self) -> crate::Footprint {
         crate::Footprint::new(6.0, self.steps, &[&self.model])
     }

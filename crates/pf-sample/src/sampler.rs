@@ -42,6 +42,13 @@ pub trait Sampler: Send + Sync + std::fmt::Debug {
     fn footprint(&self) -> Footprint {
         Footprint::default()
     }
+    /// The model whose Gaussian path its particles follow: started from that path's prior and
+    /// driven by that model's field, they are meant to be distributed as the path's marginal
+    /// p_t at every time t of their trajectory. None where they follow no model's path
+    /// (Langevin, MonoFlow, DDPM's discrete chain, a flow started elsewhere); the default.
+    fn path_model(&self) -> Option<&str> {
+        None
+    }
 }
 
 /// A sampler's working set: `rows` float32 [N, D] tensors alive at once (particles, noise,
