@@ -19,6 +19,7 @@
 //! | `ddpm.rs` | DDPM ancestral sampling and DDIM (η = 0) |
 //! | `ode.rs` | PF-ODE and velocity-field sampling: Euler, Heun, RK4, Dormand–Prince |
 //! | `path_sde.rs` | seed 004's Langevin-corrected path SDE |
+//! | `conditional.rs` | seed 004's conditional ODE / SDE for one fixed point z, against its exact law |
 //! | `likelihood.rs` | log-likelihood through the PF ODE: exact trace or Hutchinson |
 //! | `monoflow.rs` | MonoFlow particle flow given a density-ratio estimator |
 //! | `chunk.rs` | running a sampler with independent particles in chunks (bounded memory) |
@@ -52,6 +53,7 @@ samplers! {
     ode: PfOdeConfig = "pf-ode", FlowConfig = "flow";
     ddpm: DdpmConfig = "ddpm", DdimConfig = "ddim";
     path_sde: PathSdeConfig = "path-sde";
+    conditional: ConditionalConfig = "conditional";
     monoflow: MonoflowConfig = "monoflow";
 }
 

@@ -264,6 +264,30 @@ mod tests {
         assert!(e.contains("`eta`"), "{e}");
     }
 
+    /// Samplers run from a model's path prior under that model's field name it as the path
+    /// their particles follow; Langevin, DDPM, MonoFlow, the conditional sampler and a flow
+    /// started elsewhere name none.
+    #[test]
+    fn path_model_names_the_model_whose_path_is_followed() {
+        let pm = |t: &str| spec(t).unwrap().sampler.path_model().map(str::to_string);
+        for m in ["reverse-sde", "pc", "pf-ode", "flow"] {
+            let t = format!("method = \"{m}\"\nmodel = \"m\"");
+            assert_eq!(pm(&t).as_deref(), Some("m"), "{m}");
+        }
+        let t = "method = \"path-sde\"\nvelocity = \"v\"\nscore = \"s\"";
+        assert_eq!(pm(t).as_deref(), Some("v"));
+        for t in [
+            "method = \"ula\"",
+            "method = \"mala\"",
+            "method = \"monoflow\"",
+            "method = \"ddpm\"\nmodel = \"m\"",
+            "method = \"conditional\"\nz = [0.0]",
+            "method = \"flow\"\nmodel = \"m\"\ninit = { kind = \"normal\" }",
+        ] {
+            assert_eq!(pm(t), None, "{t}");
+        }
+    }
+
     /// Every built-in method reads its minimal table, fills its defaults, and writes back a table
     /// that reads to the same thing (the resolved `config.toml` round trip).
     #[test]
@@ -278,6 +302,7 @@ mod tests {
             ("ddim", "model = \"m\""),
             ("flow", "model = \"m\""),
             ("path-sde", "velocity = \"v\"\nscore = \"s\""),
+            ("conditional", "z = [0.5, -1.0]"),
             ("monoflow", ""),
         ];
         assert_eq!(minimal.len(), Registry::builtin().methods().len());
