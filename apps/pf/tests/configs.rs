@@ -107,6 +107,18 @@ fn every_config_runs_quick_and_writes_its_files() {
             assert_eq!(m["label"].as_str(), Some(label));
             let e = m["metrics"]["energy"].as_f64().unwrap_or(f64::NAN);
             assert!(e.is_finite(), "{stem}/{label}: energy distance {e}");
+            // seed 002's time-resolved view of 1-D samplers that record
+            if s.get("record").is_some() && dim == 1 {
+                let paths = out.join(format!("{label}_paths.png"));
+                assert!(paths.exists(), "{stem}: {label}_paths.png");
+            }
+            if stem == "seed002_gmm1d" {
+                let w = m["w1_by_time"].as_array().cloned().unwrap_or_default();
+                assert!(!w.is_empty(), "{stem}/{label}: no w1_by_time");
+                assert!(w.iter().all(|p| p[1].as_f64().is_some_and(f64::is_finite)));
+                let hists = out.join(format!("{label}_marginals.png"));
+                assert!(hists.exists(), "{stem}: {label}_marginals.png");
+            }
         }
         match models.len() {
             0 => {}

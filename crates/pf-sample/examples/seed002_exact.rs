@@ -7,6 +7,9 @@
 //! `w1.json` (the W₁ per sampler and time, with the exact-sample floor at n = 20 000).
 //!
 //! `cargo run -p pf-sample --example seed002_exact -- [OUT]`
+//!
+//! A run makes the same figures for a trained model: `pf run configs/seed002_gmm1d.toml` writes
+//! `<sampler>_paths.png` and `<sampler>_marginals.png` (pf-run's `run::time_marginals`).
 
 use pf_core::metrics::{w1_null_mean, w1_to_mixture};
 use pf_core::oracle::GmmOracle;

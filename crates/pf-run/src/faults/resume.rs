@@ -25,6 +25,9 @@ pub struct SamplerDone {
     /// Its figure and animation, as named in metrics.json.
     pub figure: Option<String>,
     pub gif: Option<String>,
+    /// W₁ to the exact marginals by time (1-D runs; see `run::time_marginals`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub w1: Option<crate::run::time_marginals::W1ByTime>,
 }
 
 /// `samples_<label>.json`: what the samples depend on (seed, target, the sampler and the models

@@ -5,7 +5,8 @@
 //! NFE, acceptance and wall time, written last: `--resume` reuses a finished sampler), `metrics.json` and
 //! `metrics.md` (against fresh target samples), figures (`<name>.png` over the target's density,
 //! `<name>_density.png`; with `record`: `<name>_trajectories.png`, `<name>_strip.png`,
-//! `panel.png`, `loss.png`, `loglik.png`), animations (`<name>.gif` for samplers with `record`), per trained model `checkpoint.safetensors` (+ `.json`),
+//! `panel.png`, `loss.png`, `loglik.png`; 1-D with `record`: `<name>_paths.png`, and
+//! `<name>_marginals.png` against the exact p_t, see [`time_marginals`]), animations (`<name>.gif` for samplers with `record`), per trained model `checkpoint.safetensors` (+ `.json`),
 //! `model.safetensors` (plain weights, loadable by PyTorch) and `loss.csv` — at the top level for
 //! one model, under `models/<name>/` for several — and for likelihood runs `loglik.npy`.
 //! Every file is written to a temporary name and renamed.
@@ -14,6 +15,7 @@ pub mod chunked;
 pub mod models;
 pub mod outputs;
 pub mod plots;
+pub mod time_marginals;
 
 use crate::config::{LikelihoodPoints, RunConfig, SamplerSpec};
 use crate::faults::{self, Stage};
@@ -57,6 +59,9 @@ pub struct SamplerResult {
     pub samples: String,
     pub figure: Option<String>,
     pub gif: Option<String>,
+    /// 1-D samplers on a mixture's known path: W₁ to the exact p_t by time.
+    #[serde(flatten)]
+    pub w1: Option<time_marginals::W1ByTime>,
 }
 
 /// One trained model's summary.
@@ -171,6 +176,7 @@ pub fn execute(cfg: &RunConfig, opts: &RunOpts) -> Result<RunSummary> {
                 samples: format!("samples_{label}.npy"),
                 figure: done.figure,
                 gif: done.gif,
+                w1: done.w1,
             });
             finals.push(x);
             continue;
@@ -361,12 +367,14 @@ fn run_sampler(
     }
     let title = format!("{label} — energy {:.2e}", metrics.energy);
     let (figure, gif) = sampler_figures(cfg, &label, title, target, &out, figures, dir)?;
+    let w1 = time_marginals::write(cfg, s, &label, target, &out, dir)?;
     let done = faults::resume::SamplerDone {
         nfe: out.nfe,
         diagnostics: out.diagnostics.clone(),
         wall_s,
         figure: figure.clone(),
         gif: gif.clone(),
+        w1: w1.clone(),
     };
     faults::resume::mark_finished(dir, cfg, s, done)?;
     let result = SamplerResult {
@@ -381,6 +389,7 @@ fn run_sampler(
         samples,
         figure,
         gif,
+        w1,
     };
     Ok((result, out.x))
 }
