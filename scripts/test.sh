@@ -35,6 +35,9 @@ cargo test --workspace
 step "a researcher's crate outside the workspace (examples/baoab copied, built, run, tested)"
 scripts/outside-crate.sh
 
+step "scripts/claim_table.py --self-test (the claim doc's generated verdicts)"
+"$PFLOW_PYTHON" scripts/claim_table.py --self-test
+
 step "smoke: the main job in quick mode"
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
