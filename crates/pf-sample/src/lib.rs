@@ -14,6 +14,7 @@
 //! |---|---|
 //! | `ula.rs` | unadjusted Langevin (per-dimension η, optional tempered noise) |
 //! | `mala.rs` | Metropolis-adjusted Langevin, with acceptance rate |
+//! | `underdamped.rs` | underdamped (kinetic) Langevin: BAOAB or OBABO, friction, mass |
 //! | `reverse_sde.rs` | reverse-SDE Euler–Maruyama for any path and score |
 //! | `pc.rs` | predictor–corrector (reverse diffusion + Langevin corrector, snr) |
 //! | `ddpm.rs` | DDPM ancestral sampling and DDIM (η = 0) |
@@ -47,6 +48,7 @@ macro_rules! samplers {
 samplers! {
     ula: UlaConfig = "ula";
     mala: MalaConfig = "mala";
+    underdamped: UnderdampedConfig = "underdamped";
     reverse_sde: ReverseSdeConfig = "reverse-sde";
     pc: PcConfig = "pc";
     ode: PfOdeConfig = "pf-ode", FlowConfig = "flow";
