@@ -22,11 +22,13 @@
 //! | `path_sde.rs` | seed 004's Langevin-corrected path SDE |
 //! | `likelihood.rs` | log-likelihood through the PF ODE: exact trace or Hutchinson |
 //! | `monoflow.rs` | MonoFlow particle flow given a density-ratio estimator |
+//! | `exact.rs` | the exact noised fields of a Gaussian-mixture target, served as models |
 //! | `chunk.rs` | running a sampler with independent particles in chunks (bounded memory) |
 
 pub mod chunk;
 pub mod driver;
 pub mod error;
+pub mod exact;
 pub mod init;
 pub mod likelihood;
 pub mod registry;
