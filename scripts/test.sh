@@ -35,15 +35,20 @@ cargo test --workspace
 step "a researcher's crate outside the workspace (examples/baoab copied, built, run, tested)"
 scripts/outside-crate.sh
 
+step "scripts/claim_table.py --self-test (the claim doc's generated verdicts)"
+"$PFLOW_PYTHON" scripts/claim_table.py --self-test
+
 step "smoke: the main job in quick mode"
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 cargo run -p pf -- info
-cargo run -p pf -- compare --quick --out "$out/compare" --force
-test -s "$out/compare/report.md" && test -s "$out/compare/panel.png"
+cargo run -p pf -- compare --all --quick --out "$out/compare" --force
+test -s "$out/compare/funnel/report.md" && test -s "$out/compare/funnel/panel.png"
+# the leaderboard: every sampler family on all four targets, the exact-field rows on 8 Gaussians
+"$PFLOW_PYTHON" scripts/check_leaderboard.py "$out/compare"
 
 step "smoke: benchmark harness (every workload once, tiny sizes, Rust and Python)"
 scripts/bench/run.sh --smoke
 
 step "smoke: scripts/gpu-check.sh --dry-run (its CPU-safe parts, tiny sizes)"
-GPU_CHECK_COMPARE_CPU="$out/compare" scripts/gpu-check.sh --dry-run
+GPU_CHECK_COMPARE_CPU="$out/compare/funnel" scripts/gpu-check.sh --dry-run

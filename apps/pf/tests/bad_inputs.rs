@@ -244,6 +244,11 @@ fn table() -> Vec<Case> {
             &["sampler[0].model = \"ve\"", "no [[model]]", "\"vp\""],
         ),
         case(
+            "exact field on a target that is not a mixture",
+            format!("{}\n[[exact]]\nname = \"exact\"\n", base()),
+            &["exact[0].name = \"exact\"", "Gaussian-mixture target", "funnel"],
+        ),
+        case(
             "sampler needs another kind of model",
             with("method = \"reverse-sde\"", "method = \"flow\""),
             &["sampler[0].model = \"vp\"", "flow needs a velocity model", "dsm"],

@@ -3,7 +3,7 @@
 //! subcommand.
 
 use crate::cli::{Cli, Command};
-use crate::{bench, commands, faults, info, sweep};
+use crate::{bench, commands, compare, faults, info, sweep};
 use anyhow::Result;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
@@ -148,9 +148,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Info => info::run(device),
         Command::Bench(args) => bench::run(&args, device, g.seed),
         Command::Run { config, args } => commands::run(&config, &args, device, g.seed),
-        Command::Compare { config, args } => {
-            commands::compare(config.as_deref(), &args, device, g.seed)
-        }
+        Command::Compare(args) => compare::compare(&args, device, g.seed),
         Command::Sweep(_) => unreachable!("handled above"),
     }
 }

@@ -40,13 +40,9 @@ pub enum Command {
         #[command(flatten)]
         args: crate::commands::RunArgs,
     },
-    /// Run every method on one target (default: seed 001's funnel) and write report.md.
-    Compare {
-        /// An experiment config (default: the built-in funnel comparison).
-        config: Option<std::path::PathBuf>,
-        #[command(flatten)]
-        args: crate::commands::RunArgs,
-    },
+    /// Run every sampler family on one target (default: seed 001's funnel) and write report.md;
+    /// --all: every built-in target and a leaderboard.
+    Compare(crate::compare::CompareArgs),
     /// Run a config over a grid of values and seeds (locally or on Slurm) and collect one table;
     /// `pf sweep collect DIR` collects again.
     Sweep(Box<crate::sweep::SweepArgs>),

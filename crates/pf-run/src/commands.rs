@@ -1,4 +1,5 @@
-//! `pf run` and `pf compare`: load the config, apply `--set` and `--quick`, run, report.
+//! `pf run`: load the config, apply `--set` and `--quick`, run, print the summary (`pf compare`
+//! builds on it in [`crate::compare`]).
 
 use crate::config::{self, RunConfig};
 use crate::run::{self, RunOpts, RunSummary};
@@ -26,10 +27,12 @@ pub struct RunArgs {
     pub resume: bool,
 }
 
-/// The embedded default of `pf compare`: every method on seed 001's funnel.
-pub const COMPARE_DEFAULT: &str = include_str!("../../../configs/compare_funnel.toml");
-
-fn prepare(text: &str, origin: &str, args: &RunArgs, seed: Option<u64>) -> Result<RunConfig> {
+pub(crate) fn prepare(
+    text: &str,
+    origin: &str,
+    args: &RunArgs,
+    seed: Option<u64>,
+) -> Result<RunConfig> {
     let mut cfg = config::parse(text, &args.set).with_context(|| format!("config {origin}"))?;
     if let Some(s) = seed {
         cfg.seed = s;
@@ -65,37 +68,8 @@ pub fn run(config_path: &Path, args: &RunArgs, device: Device, seed: Option<u64>
     execute_into(&cfg, out, args, device).map(|_| ())
 }
 
-/// `pf compare [CONFIG]`: run every method and write report.md.
-pub fn compare(
-    config_path: Option<&Path>,
-    args: &RunArgs,
-    device: Device,
-    seed: Option<u64>,
-) -> Result<()> {
-    let (text, origin) = match config_path {
-        Some(p) => (
-            std::fs::read_to_string(p)
-                .with_context(|| format!("cannot read config {}", p.display()))?,
-            p.display().to_string(),
-        ),
-        None => (
-            COMPARE_DEFAULT.to_string(),
-            "compare_funnel.toml (built in)".to_string(),
-        ),
-    };
-    let cfg = prepare(&text, &origin, args, seed)?;
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("runs").join("compare"));
-    let summary = execute_into(&cfg, out.clone(), args, device)?;
-    crate::run::outputs::text(&out.join("report.md"), &report(&summary, args.quick))?;
-    println!("report: {}", out.join("report.md").display());
-    Ok(())
-}
-
 /// Runs `cfg` into `out` and prints the one-line-per-sampler summary.
-fn execute_into(
+pub(crate) fn execute_into(
     cfg: &RunConfig,
     out: PathBuf,
     args: &RunArgs,
@@ -225,41 +199,4 @@ fn print_summary(s: &RunSummary, out: &Path) {
         );
     }
     println!("outputs: {}", out.display());
-}
-
-/// report.md of `pf compare`.
-fn report(s: &RunSummary, quick: bool) -> String {
-    let mut md = format!(
-        "# {}\n\n",
-        s.name.clone().unwrap_or_else(|| "pflow comparison".into())
-    );
-    md += &format!(
-        "Target `{}`; every method's samples are compared with {} fresh target samples (seed {}, device {}{}).\n\
-         Energy distance, MMD² and sliced W₁ are 0 for a perfect sampler (up to noise); the neck share is the \
-         fraction of samples below the true 5 % quantile of the neck variable (true value 0.05). \
-         Where the target has a log-density, the tail columns push both sets through log p: the KS distance \
-         between the two laws of log p (noise scale √(1/N + 1/M)), and the share of samples below the reference's \
-         0.1 % quantile of log p (true value 0.001; far outliers and non-finite samples land there).\n\n",
-        s.target,
-        s.reference,
-        s.seed,
-        s.device,
-        if quick { ", --quick budgets" } else { "" }
-    );
-    md += &run::sampler_table(&s.samplers);
-    md += "\n![comparison panel](panel.png)\n\n";
-    let gifs: Vec<&str> = s.samplers.iter().filter_map(|r| r.gif.as_deref()).collect();
-    if !gifs.is_empty() {
-        md += "## Animations\n\n";
-        for g in gifs {
-            md += &format!("![{g}]({g}) ");
-        }
-        md += "\n";
-    }
-    if !s.models.is_empty() {
-        md += "\n## Trained models\n\n";
-        md += &run::model_table(&s.models);
-        md += "\n![training loss](loss.png)\n";
-    }
-    md
 }

@@ -8,6 +8,7 @@ use pf_core::param::Param;
 use pf_core::path::PathConfig;
 use pf_core::target::{Target, TargetConfig};
 use pf_nets::NetConfig;
+pub use pf_sample::exact::ExactConfig;
 use pf_sample::sampler::{Check, ModelInfo, RatioFactory};
 pub use pf_sample::SamplerSpec;
 use pf_train::{ObjectiveSpec, TrainConfig};
@@ -27,6 +28,9 @@ pub struct RunConfig {
     /// Models to train, in order (`[[model]]`).
     #[serde(default, rename = "model")]
     pub models: Vec<ModelConfig>,
+    /// Exact fields served as models (`[[exact]]`; Gaussian-mixture targets).
+    #[serde(default, rename = "exact", skip_serializing_if = "Vec::is_empty")]
+    pub exact: Vec<ExactConfig>,
     /// Samplers to run, in order (`[[sampler]]`); the first is the main one (`samples.npy`).
     #[serde(default, rename = "sampler")]
     pub samplers: Vec<SamplerSpec>,
@@ -150,6 +154,10 @@ pub struct OutputConfig {
     /// Fixed plot window [[x_lo, x_hi], [y_lo, y_hi]] (default: from the reference samples).
     #[serde(default)]
     pub window: Option<[[f64; 2]; 2]>,
+    /// Held-out target samples on which every model's PF-ODE NLL is measured, next to the true
+    /// NLL where the target's density is known (0: not measured).
+    #[serde(default)]
+    pub model_nll: usize,
 }
 
 fn reference() -> usize {
@@ -323,6 +331,17 @@ impl RunConfig {
             }
             m.validate(&p, dim)?;
         }
+        let mixture = self.target.mixture().is_some();
+        for (i, e) in self.exact.iter().enumerate() {
+            let p = format!("exact[{i}]");
+            if !names.insert(e.name.as_str()) {
+                bail!(
+                    "invalid {p}.name = {:?}: model names must be unique across [[model]] and [[exact]]",
+                    e.name
+                );
+            }
+            e.check(&p, &target.name(), mixture)?;
+        }
         self.validate_samplers(&*target)?;
         if let Some(l) = &self.likelihood {
             l.validate(&self.model_infos(), dim)?;
@@ -334,9 +353,14 @@ impl RunConfig {
         Ok(())
     }
 
-    /// What each `[[model]]` serves, as samplers' checks see it.
+    /// What each `[[model]]` and `[[exact]]` serves, as samplers' checks see it.
     pub fn model_infos(&self) -> Vec<ModelInfo> {
-        self.models.iter().map(ModelConfig::info).collect()
+        let exact = self.exact.iter().map(ExactConfig::info);
+        self.models
+            .iter()
+            .map(ModelConfig::info)
+            .chain(exact)
+            .collect()
     }
 
     /// Each sampler's label, its common keys, then the method's own check.

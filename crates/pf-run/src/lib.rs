@@ -6,7 +6,8 @@
 //! | [`overrides`] | `--set key=value` on the config's TOML |
 //! | [`quick`] | `--quick`: every budget shrunk |
 //! | [`run`] | one config → one run directory (training, sampling, metrics, figures) |
-//! | [`commands`] | `pf run` and `pf compare` |
+//! | [`commands`] | `pf run` |
+//! | [`compare`] | `pf compare`: the built-in suites, report.md, the leaderboard of `--all` |
 //! | [`sweep`] | `pf sweep`: a grid of runs, locally or as a Slurm array, collected into one table |
 //! | [`bench`] | `pf bench`: timed workloads |
 //! | [`faults`] | signals, the run lock, out-of-memory pre-flight and messages, resume of finished stages |
@@ -20,6 +21,7 @@ pub mod app;
 pub mod bench;
 pub mod cli;
 pub mod commands;
+pub mod compare;
 pub mod config;
 pub mod discriminator;
 pub mod faults;

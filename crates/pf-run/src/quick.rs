@@ -37,6 +37,7 @@ pub fn shrink(cfg: &mut RunConfig) {
         l.atol = l.atol.max(1e-4);
     }
     cfg.output.reference = cfg.output.reference.min(REFERENCE);
+    cfg.output.model_nll = cfg.output.model_nll.min(LIKELIHOOD_POINTS);
     cfg.output.gif_frames = cfg.output.gif_frames.min(20);
     cfg.output.plot_particles = cfg.output.plot_particles.min(q.particles);
 }

@@ -14,6 +14,7 @@
 //! |---|---|
 //! | `ula.rs` | unadjusted Langevin (per-dimension η, optional tempered noise) |
 //! | `mala.rs` | Metropolis-adjusted Langevin, with acceptance rate |
+//! | `underdamped.rs` | underdamped (kinetic) Langevin: BAOAB or OBABO, friction, mass |
 //! | `reverse_sde.rs` | reverse-SDE Euler–Maruyama for any path and score |
 //! | `pc.rs` | predictor–corrector (reverse diffusion + Langevin corrector, snr) |
 //! | `ddpm.rs` | DDPM ancestral sampling and DDIM (η = 0) |
@@ -22,11 +23,13 @@
 //! | `conditional.rs` | seed 004's conditional ODE / SDE for one fixed point z, against its exact law |
 //! | `likelihood.rs` | log-likelihood through the PF ODE: exact trace or Hutchinson |
 //! | `monoflow.rs` | MonoFlow particle flow given a density-ratio estimator |
+//! | `exact.rs` | the exact noised fields of a Gaussian-mixture target, served as models |
 //! | `chunk.rs` | running a sampler with independent particles in chunks (bounded memory) |
 
 pub mod chunk;
 pub mod driver;
 pub mod error;
+pub mod exact;
 pub mod init;
 pub mod likelihood;
 pub mod registry;
@@ -48,6 +51,7 @@ macro_rules! samplers {
 samplers! {
     ula: UlaConfig = "ula";
     mala: MalaConfig = "mala";
+    underdamped: UnderdampedConfig = "underdamped";
     reverse_sde: ReverseSdeConfig = "reverse-sde";
     pc: PcConfig = "pc";
     ode: PfOdeConfig = "pf-ode", FlowConfig = "flow";

@@ -295,6 +295,7 @@ mod tests {
         let minimal = [
             ("ula", ""),
             ("mala", ""),
+            ("underdamped", ""),
             ("reverse-sde", "model = \"m\""),
             ("pc", "model = \"m\""),
             ("pf-ode", "model = \"m\""),

@@ -223,6 +223,24 @@ impl TargetConfig {
         })
     }
 
+    /// The target as a Gaussian mixture, for the kinds that are one (`8gaussians`, `gmm`,
+    /// `gmm1d`): `[[exact]]` models and the oracle's marginals need it. None for other kinds or
+    /// invalid parameters.
+    pub fn mixture(&self) -> Option<GaussianMixture> {
+        match self {
+            TargetConfig::EightGaussians { radius, std } => {
+                GaussianMixture::eight_gaussians(*radius, *std).ok()
+            }
+            TargetConfig::Gmm1d {} => Some(GaussianMixture::gmm1d()),
+            TargetConfig::Gmm {
+                weights,
+                means,
+                stds,
+            } => GaussianMixture::new(weights.clone(), means.clone(), stds.clone()).ok(),
+            _ => None,
+        }
+    }
+
     /// Curves to draw over scatter plots, in data coordinates: the ring's ellipse r = 1
     /// ([`Ring::outline`]); none for other kinds or invalid parameters.
     pub fn outline(&self) -> Vec<Vec<(f64, f64)>> {

@@ -22,10 +22,11 @@ use crate::faults::{self, Stage};
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use models::{Trained, TrainedSet};
-use pf_core::field::FieldKind;
 use pf_core::metrics::{kl_estimate, report_for, tail_cells, MetricReport};
 use pf_core::target::Target;
+use pf_sample::exact::ExactSet;
 use pf_sample::likelihood::{Likelihood, Prior, Probe, Trace};
+use pf_sample::sampler::Models;
 use pf_sample::{Ctx, SampleOut};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -73,6 +74,11 @@ pub struct ModelResult {
     pub final_loss: Option<f64>,
     pub wall_s: f64,
     pub dir: String,
+    /// PF-ODE NLL (nats) and bits/dim on `output.model_nll` held-out target samples, and the
+    /// target's own NLL of the same samples where its density is known.
+    pub nll: Option<f64>,
+    pub bits_per_dim: Option<f64>,
+    pub true_nll: Option<f64>,
 }
 
 /// The likelihood's summary.
@@ -155,8 +161,29 @@ pub fn execute(cfg: &RunConfig, opts: &RunOpts) -> Result<RunSummary> {
         || Ok(target.sample(cfg.output.reference, device)),
     )?;
 
-    let (trained, model_results) = train_models(cfg, &*target, &dir, opts)?;
-    let models = TrainedSet(trained);
+    let (trained, mut model_results) = train_models(cfg, &*target, &dir, opts)?;
+    let trained = TrainedSet(trained);
+    let exact = exact_models(cfg, device)?;
+    let models = pf_sample::exact::Chain(&trained, &exact);
+    model_results.extend(cfg.exact.iter().map(|e| ModelResult {
+        name: e.name.clone(),
+        loss: pf_sample::exact::OBJECTIVE.into(),
+        steps: 0,
+        final_loss: None,
+        wall_s: 0.0,
+        dir: String::new(),
+        nll: None,
+        bits_per_dim: None,
+        true_nll: None,
+    }));
+    if cfg.output.model_nll > 0 {
+        faults::stage(
+            Stage::Likelihood {
+                points: cfg.output.model_nll,
+            },
+            || models_nll(cfg, &*target, &models, &mut model_results, device),
+        )?;
+    }
     let figures = Figures::new(cfg, &*target, &reference);
     let mut results = Vec::new();
     let mut finals: Vec<Tensor> = Vec::new();
@@ -208,7 +235,7 @@ pub fn execute(cfg: &RunConfig, opts: &RunOpts) -> Result<RunSummary> {
                 LikelihoodPoints::Grid { n, .. } | LikelihoodPoints::Samples { n } => n,
             };
             Some(faults::stage(Stage::Likelihood { points }, || {
-                run_likelihood(l, &*target, &models.0, &dir, cfg, device)
+                run_likelihood(l, &*target, &models, &dir, cfg, device)
             })?)
         }
         None => None,
@@ -231,6 +258,56 @@ pub fn execute(cfg: &RunConfig, opts: &RunOpts) -> Result<RunSummary> {
     )?;
     outputs::text(&dir.join("metrics.md"), &metrics_markdown(&summary))?;
     Ok(summary)
+}
+
+/// Each model's PF-ODE NLL on `output.model_nll` fresh target samples (the same for every
+/// model, their own seed), dopri5 at rtol = atol = 1e-5 with the exact trace; DDPM noise models
+/// have no ODE and are skipped.
+fn models_nll(
+    cfg: &RunConfig,
+    target: &dyn Target,
+    models: &dyn Models,
+    results: &mut [ModelResult],
+    device: Device,
+) -> Result<()> {
+    tch::manual_seed(stage_seed(cfg.seed, "model-nll"));
+    let h = target.sample(cfg.output.model_nll, device);
+    let truth = target
+        .normalised()
+        .then(|| target.log_prob(&h))
+        .flatten()
+        .map(|p| -p.mean(Kind::Double).double_value(&[]));
+    let lik = Likelihood::default();
+    for r in results.iter_mut() {
+        let has_ode = models.score(&r.name).is_some()
+            || models.velocity(&r.name).is_some_and(|v| v.path.is_some());
+        if !has_ode {
+            continue;
+        }
+        let pb = stage(format!("NLL of model {}", r.name));
+        let q = model_loglik(models, &r.name, &lik, &h)
+            .with_context(|| format!("NLL of model {}", r.name))?;
+        pb.finish_and_clear();
+        r.nll = Some(-q.logp.mean(Kind::Double).double_value(&[]));
+        r.bits_per_dim = Some(q.bits_per_dim.mean(Kind::Double).double_value(&[]));
+        r.true_nll = truth;
+    }
+    Ok(())
+}
+
+/// The `[[exact]]` models of a run, built on the target's mixture (validation made sure it has one).
+fn exact_models(cfg: &RunConfig, device: Device) -> Result<ExactSet> {
+    let mut set = ExactSet::default();
+    for e in &cfg.exact {
+        let gmm = cfg.target.mixture().with_context(|| {
+            format!(
+                "exact model {}: the target is not a Gaussian mixture",
+                e.name
+            )
+        })?;
+        set.0.insert(e.name.clone(), e.build(gmm, device)?);
+    }
+    Ok(set)
 }
 
 /// Trains every `[[model]]` (each under its own seed) and plots the losses.
@@ -264,6 +341,9 @@ fn train_models(
             final_loss: t.report.final_loss(),
             wall_s: t.wall_s,
             dir: rel(dir, &mdir),
+            nll: None,
+            bits_per_dim: None,
+            true_nll: None,
         });
         trained.insert(m.name.clone(), t);
     }
@@ -323,7 +403,7 @@ fn run_sampler(
     i: usize,
     s: &SamplerSpec,
     target: &dyn Target,
-    models: &TrainedSet,
+    models: &dyn Models,
     reference: &Tensor,
     figures: &Figures,
     dir: &Path,
@@ -468,16 +548,41 @@ fn likelihood_solver(l: &crate::config::LikelihoodConfig) -> Likelihood {
     }
 }
 
-/// Log-likelihoods of the `[likelihood]` points (and held-out samples) under a trained model.
+/// log p(x) through the PF ODE of model `name` (trained or exact): its score on its Gaussian
+/// path where it serves one, else its velocity; the prior N(0, σ(1)² I) of that path.
+pub fn model_loglik(
+    models: &dyn Models,
+    name: &str,
+    lik: &Likelihood,
+    x: &Tensor,
+) -> Result<pf_sample::likelihood::LogLik> {
+    if let Some(m) = models.score(name) {
+        let prior = Prior::Normal {
+            std: m.path.prior_std(),
+        };
+        return Ok(lik.score(&*m.path, &m.field, x, &prior)?);
+    }
+    let m = models
+        .velocity(name)
+        .with_context(|| format!("model {name} serves neither a score nor a velocity"))?;
+    let path = m.path.as_ref().with_context(|| {
+        format!("model {name}: a velocity off a Gaussian path has no prior density")
+    })?;
+    let prior = Prior::Normal {
+        std: path.prior_std(),
+    };
+    Ok(lik.velocity(&m.field, x, &prior)?)
+}
+
+/// Log-likelihoods of the `[likelihood]` points (and held-out samples) under a model.
 fn run_likelihood(
     l: &crate::config::LikelihoodConfig,
     target: &dyn Target,
-    trained: &HashMap<String, Trained>,
+    models: &dyn Models,
     dir: &Path,
     cfg: &RunConfig,
     device: Device,
 ) -> Result<LikelihoodResult> {
-    let m = &trained[&l.model];
     tch::manual_seed(stage_seed(cfg.seed, "likelihood"));
     let x = match l.points {
         LikelihoodPoints::Grid { lo, hi, n } => {
@@ -486,17 +591,7 @@ fn run_likelihood(
         LikelihoodPoints::Samples { n } => target.sample(n, device),
     };
     let lik = likelihood_solver(l);
-    let prior = Prior::Normal {
-        std: m.path.prior_std(),
-    };
-    let score = m.cfg.loss.provides().contains(&FieldKind::Score);
-    let eval = |x: &Tensor| -> Result<pf_sample::likelihood::LogLik> {
-        Ok(if score {
-            lik.score(&*m.path, &m.score(), x, &prior)?
-        } else {
-            lik.velocity(&m.velocity(), x, &prior)?
-        })
-    };
+    let eval = |x: &Tensor| model_loglik(models, &l.model, &lik, x);
     let pb = stage(format!("likelihood: {} points", x.size()[0]));
     let started = Instant::now();
     let out = eval(&x).context("likelihood")?;
@@ -592,16 +687,34 @@ pub fn metrics_markdown(s: &RunSummary) -> String {
     md
 }
 
-/// The trained-models table (loss, steps, final loss, wall time).
+/// The models table (loss, steps, final loss, wall time; the PF-ODE NLL where measured).
 pub fn model_table(ms: &[ModelResult]) -> String {
-    let mut md =
-        String::from("| model | loss | steps | final loss | wall s |\n|---|---|---|---|---|\n");
+    let nll = ms.iter().any(|m| m.nll.is_some());
+    let mut md = String::from("| model | loss | steps | final loss | wall s |");
+    md += if nll {
+        " NLL (nats) | bits/dim | true NLL |\n|---|---|---|---|---|---|---|---|\n"
+    } else {
+        "\n|---|---|---|---|---|\n"
+    };
+    let f = |v: Option<f64>| v.map_or("–".into(), |v| format!("{v:.4}"));
     for m in ms {
-        let fl = m.final_loss.map_or("–".into(), |l| format!("{l:.4}"));
         md += &format!(
-            "| {} | {} | {} | {fl} | {:.1} |\n",
-            m.name, m.loss, m.steps, m.wall_s
+            "| {} | {} | {} | {} | {:.1} |",
+            m.name,
+            m.loss,
+            m.steps,
+            f(m.final_loss),
+            m.wall_s
         );
+        if nll {
+            md += &format!(
+                " {} | {} | {} |",
+                f(m.nll),
+                f(m.bits_per_dim),
+                f(m.true_nll)
+            );
+        }
+        md += "\n";
     }
     md
 }
