@@ -14,7 +14,7 @@ use anyhow::{Context, Result};
 use pf_core::metrics::{w1_null_mean, w1_to_mixture};
 use pf_core::oracle::GmmOracle;
 use pf_core::path::GaussianPath;
-use pf_core::target::{GaussianMixture, Target, TargetConfig};
+use pf_core::target::{GaussianMixture, Target};
 use pf_sample::{SampleOut, Trajectory};
 use pf_viz::{marginal_hists, paths_1d, MarginalOpts, MarginalPanel, Paths1d, Paths1dOpts};
 use serde::{Deserialize, Serialize};
@@ -39,21 +39,7 @@ pub struct W1ByTime {
     pub w1_floor: Vec<[f64; 2]>,
 }
 
-/// The 1-D mixture a target config describes (gmm1d, or a 1-D gmm); None otherwise.
-fn mixture(t: &TargetConfig) -> Option<GaussianMixture> {
-    let g = match t {
-        TargetConfig::Gmm1d {} => GaussianMixture::gmm1d(),
-        TargetConfig::Gmm {
-            weights,
-            means,
-            stds,
-        } => GaussianMixture::new(weights.clone(), means.clone(), stds.clone()).ok()?,
-        _ => return None,
-    };
-    (g.dim() == 1).then_some(g)
-}
-
-/// The Gaussian path sampler `s` follows: that of the `[[model]]` its
+/// The Gaussian path sampler `s` follows: that of the `[[model]]` or `[[exact]]` model its
 /// [`path_model`](pf_sample::Sampler::path_model) names, where the model has one.
 fn model_path(cfg: &RunConfig, s: &SamplerSpec) -> Result<Option<Arc<dyn GaussianPath>>> {
     let Some(name) = s.sampler.path_model() else {
@@ -63,7 +49,8 @@ fn model_path(cfg: &RunConfig, s: &SamplerSpec) -> Result<Option<Arc<dyn Gaussia
         .models
         .iter()
         .find(|m| m.name == name)
-        .and_then(|m| m.info().path);
+        .and_then(|m| m.info().path)
+        .or_else(|| cfg.exact.iter().find(|e| e.name == name).map(|e| e.path.clone()));
     Ok(match path {
         Some(p) => Some(p.build()?),
         None => None,
@@ -162,7 +149,10 @@ pub fn write(
         };
         paths_1d(&f, &[panel], &opts).with_context(|| format!("plot {}", f.display()))?;
     }
-    let (Some(gmm), Some(path)) = (mixture(&cfg.target), model_path(cfg, s)?) else {
+    let (Some(gmm), Some(path)) = (
+        cfg.target.mixture().filter(|g| g.dim() == 1),
+        model_path(cfg, s)?,
+    ) else {
         return Ok(None);
     };
     let (w, panels, range) = w1_by_time(tr, &gmm, path)?;
