@@ -50,7 +50,12 @@ fn model_path(cfg: &RunConfig, s: &SamplerSpec) -> Result<Option<Arc<dyn Gaussia
         .iter()
         .find(|m| m.name == name)
         .and_then(|m| m.info().path)
-        .or_else(|| cfg.exact.iter().find(|e| e.name == name).map(|e| e.path.clone()));
+        .or_else(|| {
+            cfg.exact
+                .iter()
+                .find(|e| e.name == name)
+                .map(|e| e.path.clone())
+        });
     Ok(match path {
         Some(p) => Some(p.build()?),
         None => None,
