@@ -200,22 +200,17 @@ impl TargetConfig {
     /// Validates, then builds the target (reading the file for `file`).
     pub fn build(&self) -> Result<Box<dyn Target>> {
         self.validate()?;
+        if let Some(g) = self.mixture() {
+            return Ok(Box::new(g));
+        }
         Ok(match self {
             TargetConfig::Funnel {} => Box::new(Funnel::default()),
             TargetConfig::NealFunnel { dim } => Box::new(NealFunnel::new(*dim)?),
-            TargetConfig::EightGaussians { radius, std } => {
-                Box::new(GaussianMixture::eight_gaussians(*radius, *std)?)
+            TargetConfig::EightGaussians { .. }
+            | TargetConfig::Gmm1d {}
+            | TargetConfig::Gmm { .. } => {
+                unreachable!("a valid mixture kind is built by mixture()")
             }
-            TargetConfig::Gmm1d {} => Box::new(GaussianMixture::gmm1d()),
-            TargetConfig::Gmm {
-                weights,
-                means,
-                stds,
-            } => Box::new(GaussianMixture::new(
-                weights.clone(),
-                means.clone(),
-                stds.clone(),
-            )?),
             TargetConfig::Scurve { noise } => Box::new(SCurve::new(*noise)?),
             TargetConfig::SwissRoll { noise } => Box::new(SwissRoll::new(*noise)?),
             TargetConfig::Ring { rx, ry, cx, cy } => Box::new(Ring::new(*rx, *ry, *cx, *cy)?),
