@@ -92,6 +92,20 @@ pub struct ModelResult {
 /// (measured: NLL 12 to 4.5e5 nats where the truth is 1–4). The exact field keeps its NLL.
 pub const STIFF_DRIFT: f64 = 200.0;
 
+/// Why the PF-ODE likelihood of the score model `name` measures its path's stiffness rather than
+/// the model ([`STIFF_DRIFT`]); None where it does not, or the model serves no score.
+fn stiff_prior_end(models: &dyn Models, name: &str) -> Option<String> {
+    let m = models.score(name)?;
+    let (t, f) = (m.path.t_max(), m.path.drift_coef(m.path.t_max()).abs());
+    (f > STIFF_DRIFT).then(|| {
+        format!(
+            "on its path {} the PF ODE's drift coefficient is |f(T)| = {f:.0} at the prior end \
+             T = {t}, which multiplies a trained score's error by about that much",
+            m.path.name()
+        )
+    })
+}
+
 /// The likelihood's summary.
 #[derive(Clone, Debug, Serialize)]
 pub struct LikelihoodResult {
@@ -296,18 +310,9 @@ fn models_nll(
         if !has_ode {
             continue;
         }
-        if let Some(m) = models
-            .score(&r.name)
-            .filter(|_| r.loss != pf_sample::exact::OBJECTIVE)
-        {
-            let f = m.path.drift_coef(m.path.t_max()).abs();
-            if f > STIFF_DRIFT {
-                r.nll_skipped = Some(format!(
-                    "on its path {} the PF ODE's drift coefficient is |f(T)| = {f:.0} at the prior \
-                     end T = {}, which multiplies a trained score's error by about that much",
-                    m.path.name(),
-                    m.path.t_max()
-                ));
+        if r.loss != pf_sample::exact::OBJECTIVE {
+            if let Some(why) = stiff_prior_end(models, &r.name) {
+                r.nll_skipped = Some(why);
                 continue;
             }
         }
@@ -619,6 +624,11 @@ fn run_likelihood(
         LikelihoodPoints::Samples { n } => target.sample(n, device),
     };
     let lik = likelihood_solver(l);
+    if !cfg.exact.iter().any(|e| e.name == l.model) {
+        if let Some(why) = stiff_prior_end(models, &l.model) {
+            tracing::warn!("likelihood of model {}: {why}", l.model);
+        }
+    }
     let eval = |x: &Tensor| model_loglik(models, &l.model, &lik, x);
     let pb = stage(format!("likelihood: {} points", x.size()[0]));
     let started = Instant::now();
