@@ -14,7 +14,8 @@ TARGETS = ["funnel", "neal", "8gaussians", "ring"]
 
 out = Path(sys.argv[1])
 board = (out / "leaderboard.md").read_text()
-energy = board.split("## Tails")[0]
+# the energy-distance section (one section per metric column of pf-core's metric table)
+energy = board.split("\n## energy distance\n")[1].split("\n## ")[0]
 rows = {}
 for line in energy.splitlines():
     cells = [c.strip() for c in line.strip().strip("|").split("|")]
@@ -45,4 +46,6 @@ for s in m["samplers"]:
         t = met["tails"]
         ks_bound = 1.95 * (1 / t["n"] + 1 / t["n_reference"]) ** 0.5
         assert t["ks"] < ks_bound, f"{s['label']}: log-p KS {t['ks']} ≥ {ks_bound:.3f}"
+for section in ("## log p KS", "## sliced W₁", "## MMD²"):
+    assert section in board, f"no {section} section in the leaderboard"
 print(f"leaderboard: {len(rows)} rows × {len(TARGETS)} targets, {len(exact)} exact rows: ok")

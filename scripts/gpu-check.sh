@@ -38,15 +38,16 @@ echo "==> 1. pf info"
 "$pf" --device "$dev" info | tee "$work/info.txt"
 
 echo "==> 2. device tests (PFLOW_TEST_DEVICE=$dev)"
-tests=(-p pf-sample --test oracle_samplers --test likelihood)
+# --workspace: the same features as `cargo test --workspace`, so CI reuses its build
+tests=(--workspace --test oracle_samplers --test likelihood)
 if [ "$dry" = 1 ]; then
   # CI runs these tests on the CPU already: here only check that they build and are listed
   PFLOW_TEST_DEVICE=$dev cargo test -q "${tests[@]}" -- --list > "$work/tests.log" 2>&1
-  PFLOW_TEST_DEVICE=$dev cargo test -q -p pf-train --test trainer -- --list >> "$work/tests.log" 2>&1
+  PFLOW_TEST_DEVICE=$dev cargo test -q --workspace --test trainer -- --list >> "$work/tests.log" 2>&1
   echo "listed $(grep -c ': test$' "$work/tests.log") tests (dry run: not run)" | tee "$work/tests.txt"
 else
   if PFLOW_TEST_DEVICE=$dev cargo test "${tests[@]}" > "$work/tests.log" 2>&1 &&
-     PFLOW_TEST_DEVICE=$dev cargo test -p pf-train --test trainer >> "$work/tests.log" 2>&1; then
+     PFLOW_TEST_DEVICE=$dev cargo test --workspace --test trainer >> "$work/tests.log" 2>&1; then
     echo "all passed ($(grep -h '^test result' "$work/tests.log" | awk '{s+=$4} END {print s}') tests)" | tee "$work/tests.txt"
   else
     echo "**FAILED** (see target/gpu-check/tests.log): $(grep -h -- '--- \|FAILED' "$work/tests.log" | head -5 | tr '\n' ' ')" | tee "$work/tests.txt"

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # pflow's whole test suite, as CI runs it (.ci/run calls exactly this).
-#   libtorch setup → fmt → clippy → each crate built on its own → a single-node Slurm → all tests →
-#   the example crate built outside the workspace → smoke runs of the main job and the benchmarks.
+#   libtorch setup → fmt → clippy → each crate checked on its own → a single-node Slurm → all tests
+#   → the example crate built outside the workspace → smoke runs of the main job and the benchmarks.
+# One build serves every step after the tests: the smoke runs use the `pf` binary `cargo test`
+# built (target/debug/pf), so nothing is compiled twice.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -17,9 +19,11 @@ cargo fmt --all -- --check
 step "cargo clippy (-D warnings)"
 cargo clippy --workspace --all-targets -- -D warnings
 
+# each crate on its own (its own dependency features, not the workspace's union): a check finds
+# what a build would, and reuses clippy's checked dependencies
 for p in pf-build pf-core pf-nets pf-train pf-sample pf-viz pf-run pf; do
-  step "cargo build -p $p (alone)"
-  cargo build -p "$p"
+  step "cargo check -p $p (alone)"
+  cargo check -p "$p"
 done
 
 # Tests run in parallel threads on 2 cores: one libtorch thread each avoids OpenMP oversubscription
@@ -31,6 +35,9 @@ if [[ $(id -u) -eq 0 ]]; then scripts/slurm-up.sh; else echo "not root: the Slur
 
 step "cargo test --workspace"
 cargo test --workspace
+# the binary the tests built, for every step below (no second build)
+export PF_BIN="$PWD/target/debug/pf"
+test -x "$PF_BIN"
 
 step "a researcher's crate outside the workspace (examples/baoab copied, built, run, tested)"
 scripts/outside-crate.sh
@@ -41,8 +48,8 @@ step "scripts/claim_table.py --self-test (the claim doc's generated verdicts)"
 step "smoke: the main job in quick mode"
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
-cargo run -p pf -- info
-cargo run -p pf -- compare --all --quick --out "$out/compare" --force
+"$PF_BIN" info
+"$PF_BIN" compare --all --quick --out "$out/compare" --force
 test -s "$out/compare/funnel/report.md" && test -s "$out/compare/funnel/panel.png"
 # the leaderboard: every sampler family on all four targets, the exact-field rows on 8 Gaussians
 "$PFLOW_PYTHON" scripts/check_leaderboard.py "$out/compare"

@@ -10,7 +10,9 @@
 //! - [`target`]: target distributions; [`oracle`]: exact scores/log-densities of Gaussian
 //!   mixtures under any path.
 //! - [`ode`]: Euler, Heun, RK4, Dormand–Prince 5(4) and Euler–Maruyama steps on tensors.
-//! - [`metrics`]: sample-based distances and funnel diagnostics.
+//! - [`metrics`]: sample-based distances and funnel diagnostics, and the metric table every
+//!   report reads.
+//! - [`registry`]: method names → their config types (pf-sample's samplers, pf-train's objectives).
 //! - [`interrupt`]: the process-wide SIGINT/SIGTERM flag long loops check at step boundaries.
 //! - The seams: [`field::ScoreField`], [`field::VelocityField`], [`path::GaussianPath`],
 //!   [`target::Target`], [`ratio::DensityRatio`].
@@ -28,6 +30,7 @@ pub mod oracle;
 pub mod param;
 pub mod path;
 pub mod ratio;
+pub mod registry;
 pub mod rng;
 pub mod sde;
 pub mod target;

@@ -14,9 +14,9 @@ use tracing_subscriber::EnvFilter;
 /// // a researcher's binary: pflow's methods plus one of their own
 /// # #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)] struct MyConfig;
 /// # impl pf_sample::Sampler for MyConfig {
-/// #   fn particles(&self) -> usize { 1 }
+/// #   fn budget(&mut self) -> pf_sample::Budget<'_> { unimplemented!() }
+/// #   fn models(&self) -> pf_sample::ModelUse<'_> { pf_sample::ModelUse::none() }
 /// #   fn check(&self, _: &pf_sample::Check) -> pf_sample::Result<()> { Ok(()) }
-/// #   fn quick(&mut self, _: &pf_sample::Quick) -> Option<usize> { None }
 /// #   fn run(&self, _: &pf_sample::Ctx, _: &mut pf_sample::Driver) -> pf_sample::Result<pf_sample::SampleOut> { unimplemented!() }
 /// # }
 /// let mut app = pf_run::App::default();

@@ -181,22 +181,6 @@ fn check_resume(cfg: &RunConfig, out: &Path) -> Result<()> {
 }
 
 fn print_summary(s: &RunSummary, out: &Path) {
-    for r in &s.samplers {
-        let neck = r
-            .metrics
-            .neck
-            .as_ref()
-            .map_or(String::new(), |n| format!("  neck {:.3} (0.05)", n.share));
-        println!(
-            "{:<14} energy {:>10.3e}  sw1 {:>9.3e}{neck}  {:>7.2}s",
-            r.label, r.metrics.energy, r.metrics.sliced_w1, r.wall_s
-        );
-    }
-    if let Some(l) = &s.likelihood {
-        println!(
-            "likelihood     nll {:?}  kl {:?}  max|err| {:?}",
-            l.nll, l.kl, l.max_abs_err
-        );
-    }
+    print!("{}", crate::report::console_summary(s));
     println!("outputs: {}", out.display());
 }

@@ -4,7 +4,7 @@
 
 use crate::commands::{execute_into, prepare, RunArgs};
 use crate::config::RunConfig;
-use crate::run::{self, RunSummary};
+use crate::run::RunSummary;
 use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
 use tch::Device;
@@ -132,61 +132,19 @@ fn all(a: &CompareArgs, device: Device, seed: Option<u64>) -> Result<()> {
     Ok(())
 }
 
-/// Methods × targets: energy distance, then the KS distance of log p (tails), each cell linked
-/// to its suite's report; "–" where a suite has no such row.
+/// Methods × targets for every metric column (see [`crate::report::leaderboard_tables`]).
 pub fn leaderboard(cols: &[(&str, RunSummary)], quick: bool) -> String {
-    let mut rows: Vec<&str> = Vec::new();
-    for (_, s) in cols {
-        for r in &s.samplers {
-            if !rows.contains(&r.label.as_str()) {
-                rows.push(&r.label);
-            }
-        }
-    }
     let mut md = format!(
         "# pflow leaderboard\n\nEvery sampler family on {} targets{}. Each cell links to its suite's report \
-         (`<target>/report.md`), where every metric, the models' PF-ODE NLL and the figures are. \
-         Rows named `exact-*` draw with the target's exact noised field instead of a network: they \
-         show the discretisation error alone. \"–\": the suite has no such row.\n",
+         (`<target>/report.md`), where every metric, the models' PF-ODE NLL and the figures are; the best \
+         value for each target is bold. Rows named `exact-*` draw with the target's exact noised field \
+         instead of a network: they show the discretisation error alone. \"–\": the suite has no such row.\n",
         cols.len(),
         if quick { " (--quick budgets)" } else { "" }
     );
-    let tables: [(&str, &str, Cell); 2] = [
-        (
-            "Energy distance",
-            "against fresh target samples; 0 for a perfect sampler up to noise",
-            |r| Some(r.metrics.energy),
-        ),
-        (
-            "Tails: KS distance of log p",
-            "between log p over the samples and over fresh target samples; it sees far outliers \
-             that energy distance misses (noise scale √(1/N + 1/M))",
-            |r| r.metrics.tails.as_ref().map(|t| t.ks),
-        ),
-    ];
-    for (title, what, cell) in tables {
-        md += &format!("\n## {title}\n\n{title} {what}.\n\n| method |");
-        for (name, _) in cols {
-            md += &format!(" {name} |");
-        }
-        md += &format!("\n|---|{}\n", "---|".repeat(cols.len()));
-        for label in &rows {
-            md += &format!("| {label} |");
-            for (name, s) in cols {
-                let v = s.samplers.iter().find(|r| r.label == *label).and_then(cell);
-                md += &match v {
-                    Some(v) => format!(" [{v:.2e}]({name}/report.md) |"),
-                    None => " – |".into(),
-                };
-            }
-            md += "\n";
-        }
-    }
+    md += &crate::report::leaderboard_tables(cols);
     md
 }
-
-/// One leaderboard table's cell: a number read from a sampler's result, if it has one.
-type Cell = fn(&run::SamplerResult) -> Option<f64>;
 
 /// report.md of `pf compare`.
 pub fn report(s: &RunSummary, quick: bool) -> String {
@@ -195,19 +153,16 @@ pub fn report(s: &RunSummary, quick: bool) -> String {
         s.name.clone().unwrap_or_else(|| "pflow comparison".into())
     );
     md += &format!(
-        "Target `{}`; every method's samples are compared with {} fresh target samples (seed {}, device {}{}).\n\
-         Energy distance, MMD² and sliced W₁ are 0 for a perfect sampler (up to noise); the neck share is the \
-         fraction of samples below the true 5 % quantile of the neck variable (true value 0.05). \
-         Where the target has a log-density, the tail columns push both sets through log p: the KS distance \
-         between the two laws of log p (noise scale √(1/N + 1/M)), and the share of samples below the reference's \
-         0.1 % quantile of log p (true value 0.001; far outliers and non-finite samples land there).\n\n",
+        "Target `{}`; every method's samples are compared with {} fresh target samples (seed {}, device {}{}).\n\n",
         s.target,
         s.reference,
         s.seed,
         s.device,
         if quick { ", --quick budgets" } else { "" }
     );
-    md += &run::sampler_table(&s.samplers);
+    md += &crate::report::legend(&s.samplers);
+    md += "\n";
+    md += &crate::report::sampler_table(&s.samplers);
     md += "\n![comparison panel](panel.png)\n\n";
     let gifs: Vec<&str> = s.samplers.iter().filter_map(|r| r.gif.as_deref()).collect();
     if !gifs.is_empty() {
@@ -224,7 +179,7 @@ pub fn report(s: &RunSummary, quick: bool) -> String {
                    the target's own NLL of the same samples (lower is better; the true NLL is the floor \
                    up to sampling noise).\n\n";
         }
-        md += &run::model_table(&s.models);
+        md += &crate::report::model_table(&s.models);
         md += "\n![training loss](loss.png)\n";
     }
     md
@@ -239,16 +194,27 @@ mod tests {
     #[test]
     fn every_suite_runs_every_family() {
         crate::App::default().install();
-        let methods = pf_sample::Registry::builtin().methods();
-        for s in &SUITES {
-            let cfg = crate::config::parse(s.text, &[])
-                .unwrap_or_else(|e| panic!("suite {}: {e:#}", s.name));
-            for m in &methods {
-                if NOT_TARGET_SAMPLERS.contains(m) {
-                    continue;
-                }
+        let cfgs: Vec<_> = SUITES
+            .iter()
+            .map(|s| {
+                crate::config::parse(s.text, &[])
+                    .unwrap_or_else(|e| panic!("suite {}: {e:#}", s.name))
+            })
+            .collect();
+        // the families of the leaderboard: every method some suite runs (a new sampler joins
+        // by a row in each suite; nothing forces it to)
+        let mut families: Vec<String> = cfgs
+            .iter()
+            .flat_map(|c| c.samplers.iter().map(|x| x.method.clone()))
+            .collect();
+        families.sort();
+        families.dedup();
+        families.retain(|f| !NOT_TARGET_SAMPLERS.contains(&f.as_str()));
+        assert!(families.len() >= 16, "{families:?}");
+        for (s, cfg) in SUITES.iter().zip(&cfgs) {
+            for m in &families {
                 assert!(
-                    cfg.samplers.iter().any(|x| x.method == *m),
+                    cfg.samplers.iter().any(|x| &x.method == m),
                     "suite {} has no {m} row",
                     s.name
                 );

@@ -6,6 +6,8 @@
 //! | [`overrides`] | `--set key=value` on the config's TOML |
 //! | [`quick`] | `--quick`: every budget shrunk |
 //! | [`run`] | one config → one run directory (training, sampling, metrics, figures) |
+//! | [`likelihood`] | PF-ODE likelihoods in a run: the models' NLL, the `[likelihood]` table |
+//! | [`report`] | the Markdown tables of a run and of `pf compare`, from pf-core's metric table |
 //! | [`commands`] | `pf run` |
 //! | [`compare`] | `pf compare`: the built-in suites, report.md, the leaderboard of `--all` |
 //! | [`sweep`] | `pf sweep`: a grid of runs, locally or as a Slurm array, collected into one table |
@@ -26,8 +28,10 @@ pub mod config;
 pub mod discriminator;
 pub mod faults;
 pub mod info;
+pub mod likelihood;
 pub mod overrides;
 pub mod quick;
+pub mod report;
 pub mod run;
 pub mod sweep;
 

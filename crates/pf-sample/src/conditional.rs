@@ -264,15 +264,14 @@ impl ConditionalConfig {
 }
 
 impl Sampler for ConditionalConfig {
-    fn set_particles(&mut self, n: usize) -> bool {
-        self.particles = n;
-        true
+    fn budget(&mut self) -> crate::Budget<'_> {
+        crate::Budget::new(&mut self.particles, &mut self.steps)
+    }
+    fn models(&self) -> crate::ModelUse<'_> {
+        crate::ModelUse::none()
     }
     fn footprint(&self) -> crate::Footprint {
-        crate::Footprint::new(6.0, self.steps, &[])
-    }
-    fn particles(&self) -> usize {
-        self.particles
+        crate::Footprint::new(6.0, self.steps)
     }
     fn check(&self, cx: &Check) -> Result<()> {
         let dim = cx.dim();

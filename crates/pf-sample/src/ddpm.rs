@@ -121,23 +121,19 @@ pub struct DdpmConfig {
 }
 
 impl Sampler for DdpmConfig {
-    fn set_particles(&mut self, n: usize) -> bool {
-        self.particles = n;
-        true
+    /// Its steps are the model's T: `--quick` caps the particles only.
+    fn budget(&mut self) -> crate::Budget<'_> {
+        crate::Budget::particles(&mut self.particles)
+    }
+    fn models(&self) -> crate::ModelUse<'_> {
+        crate::ModelUse::models(&[&self.model])
     }
     fn footprint(&self) -> crate::Footprint {
-        crate::Footprint::new(6.0, 1000, &[&self.model])
-    }
-    fn particles(&self) -> usize {
-        self.particles
+        crate::Footprint::new(6.0, 1000)
     }
     fn check(&self, cx: &Check) -> Result<()> {
         cx.model("model", &self.model, FieldKind::DdpmNoise)?;
         Ok(())
-    }
-    fn quick(&mut self, q: &Quick) -> Option<usize> {
-        Quick::cap(&mut self.particles, q.particles);
-        None
     }
     fn run(&self, cx: &Ctx, drv: &mut Driver) -> Result<SampleOut> {
         run_ddpm(cx, &self.model, self.particles, DdpmMethod::Ancestral, drv)
@@ -160,15 +156,14 @@ fn ddim_steps() -> usize {
 }
 
 impl Sampler for DdimConfig {
-    fn set_particles(&mut self, n: usize) -> bool {
-        self.particles = n;
-        true
+    fn budget(&mut self) -> crate::Budget<'_> {
+        crate::Budget::new(&mut self.particles, &mut self.steps)
+    }
+    fn models(&self) -> crate::ModelUse<'_> {
+        crate::ModelUse::models(&[&self.model])
     }
     fn footprint(&self) -> crate::Footprint {
-        crate::Footprint::new(6.0, self.steps, &[&self.model])
-    }
-    fn particles(&self) -> usize {
-        self.particles
+        crate::Footprint::new(6.0, self.steps)
     }
     fn check(&self, cx: &Check) -> Result<()> {
         let m = cx.model("model", &self.model, FieldKind::DdpmNoise)?;

@@ -4,9 +4,10 @@
 //! sampling runs under no-grad with no host synchronisation inside the step loop except the
 //! health check every [`Guard::every`] steps.
 //!
-//! A sampler is one file: a serde config implementing [`Sampler`] (its checks, its `--quick`
-//! budget, what it needs through [`Ctx`], its run under the shared [`Driver`]), plus one line in
-//! the `samplers!` list below that declares the file and registers its `method` name. A
+//! A sampler is one file: a serde config implementing [`Sampler`] (its [`Budget`], the models it
+//! uses, its checks, what it needs through [`Ctx`], its run under the shared [`Driver`]), plus
+//! one line in the `samplers!` list below that declares the file and registers its `method`
+//! name. A
 //! researcher's own crate registers its samplers into a [`Registry`] instead (see pf-run's
 //! `App`), without touching this crate.
 //!
@@ -65,7 +66,7 @@ pub use driver::Driver;
 pub use error::{Error, Result};
 pub use init::{Init, InitConfig, Start};
 pub use registry::{Registry, SamplerSpec};
-pub use sampler::{Check, Ctx, Footprint, Models, Quick, Sampler};
+pub use sampler::{Budget, Check, Ctx, Footprint, ModelUse, Models, Quick, Sampler};
 pub use score_source::ScoreSource;
 pub use trajectory::{all_finite, Guard, Recorder, Trajectory};
 

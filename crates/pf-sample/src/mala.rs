@@ -5,7 +5,7 @@
 
 use crate::driver::Driver;
 use crate::init::{InitConfig, Start};
-use crate::sampler::{Check, Ctx, Quick, Sampler};
+use crate::sampler::{Check, Ctx, Sampler};
 use crate::ula::per_dim;
 use crate::{Error, Result, SampleOut};
 use pf_core::target::Target;
@@ -95,26 +95,20 @@ pub struct MalaConfig {
 }
 
 impl Sampler for MalaConfig {
-    fn set_particles(&mut self, n: usize) -> bool {
-        self.particles = n;
-        true
+    fn budget(&mut self) -> crate::Budget<'_> {
+        crate::Budget::new(&mut self.particles, &mut self.steps)
+    }
+    fn models(&self) -> crate::ModelUse<'_> {
+        crate::ModelUse::none()
     }
     fn footprint(&self) -> crate::Footprint {
-        crate::Footprint::new(12.0, self.steps, &[])
-    }
-    fn particles(&self) -> usize {
-        self.particles
+        crate::Footprint::new(12.0, self.steps)
     }
     fn check(&self, cx: &Check) -> Result<()> {
         cx.log_density()?;
         cx.at_least_one("steps", self.steps)?;
         cx.per_dim("eta", &self.eta)?;
         cx.init("init", &self.init)
-    }
-    fn quick(&mut self, q: &Quick) -> Option<usize> {
-        Quick::cap(&mut self.particles, q.particles);
-        Quick::cap(&mut self.steps, q.steps);
-        Some(self.steps)
     }
     fn run(&self, cx: &Ctx, drv: &mut Driver) -> Result<SampleOut> {
         let x0 = cx.initial(&self.init, self.particles, Start::Normal(1.0))?;

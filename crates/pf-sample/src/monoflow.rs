@@ -241,17 +241,21 @@ fn monoflow_lr() -> f64 {
 }
 
 impl Sampler for MonoflowConfig {
+    /// Its particles interact through the discriminator: never chunked.
+    fn budget(&mut self) -> crate::Budget<'_> {
+        crate::Budget::new(&mut self.particles, &mut self.iterations).interacting()
+    }
+    fn models(&self) -> crate::ModelUse<'_> {
+        crate::ModelUse::none()
+    }
     fn footprint(&self) -> crate::Footprint {
         // the default discriminator's activations (2 × 128 hidden, forward + backward) for a
         // batch, spread over the particles
         let act = 784.0 * self.batch as f64 / self.particles.max(1) as f64;
         crate::Footprint {
             floats: act,
-            ..crate::Footprint::new(10.0, self.iterations, &[])
+            ..crate::Footprint::new(10.0, self.iterations)
         }
-    }
-    fn particles(&self) -> usize {
-        self.particles
     }
     fn check(&self, cx: &Check) -> Result<()> {
         cx.at_least_one("iterations", self.iterations)?;

@@ -6,7 +6,7 @@
 
 use crate::driver::Driver;
 use crate::init::InitConfig;
-use crate::sampler::{Check, Ctx, Quick, Sampler};
+use crate::sampler::{Check, Ctx, Sampler};
 use crate::{Error, Result, SampleOut};
 use pf_core::field::FieldKind;
 use pf_core::field::{ScoreField, VelocityField};
@@ -228,27 +228,18 @@ fn check_solver(cx: &Check, steps: usize, rtol: f64, atol: f64, t_end: f64) -> R
 }
 
 impl Sampler for PfOdeConfig {
-    fn set_particles(&mut self, n: usize) -> bool {
-        self.particles = n;
-        true
+    fn budget(&mut self) -> crate::Budget<'_> {
+        crate::Budget::new(&mut self.particles, &mut self.steps)
     }
-    fn path_model(&self) -> Option<&str> {
-        Some(&self.model)
+    fn models(&self) -> crate::ModelUse<'_> {
+        crate::ModelUse::following(&[&self.model])
     }
     fn footprint(&self) -> crate::Footprint {
-        crate::Footprint::new(solver_rows(self.solver), self.steps, &[&self.model])
-    }
-    fn particles(&self) -> usize {
-        self.particles
+        crate::Footprint::new(solver_rows(self.solver), self.steps)
     }
     fn check(&self, cx: &Check) -> Result<()> {
         cx.model("model", &self.model, FieldKind::Score)?;
         check_solver(cx, self.steps, self.rtol, self.atol, self.t_end)
-    }
-    fn quick(&mut self, q: &Quick) -> Option<usize> {
-        Quick::cap(&mut self.particles, q.particles);
-        Quick::cap(&mut self.steps, q.steps);
-        Some(self.steps)
     }
     fn run(&self, cx: &Ctx, drv: &mut Driver) -> Result<SampleOut> {
         let m = cx.score_model(&self.model)?;
@@ -286,29 +277,24 @@ pub struct FlowConfig {
 }
 
 impl Sampler for FlowConfig {
-    fn set_particles(&mut self, n: usize) -> bool {
-        self.particles = n;
-        true
+    fn budget(&mut self) -> crate::Budget<'_> {
+        crate::Budget::new(&mut self.particles, &mut self.steps)
     }
-    fn path_model(&self) -> Option<&str> {
-        // a flow from its own start follows its path; from another start it does not
-        (self.init == InitConfig::Default).then_some(self.model.as_str())
+    /// A flow started from its model's own source follows that model's path; one started
+    /// elsewhere (`init`) follows none.
+    fn models(&self) -> crate::ModelUse<'_> {
+        crate::ModelUse {
+            models: vec![&self.model],
+            path: (self.init == InitConfig::Default).then_some(self.model.as_str()),
+        }
     }
     fn footprint(&self) -> crate::Footprint {
-        crate::Footprint::new(solver_rows(self.solver), self.steps, &[&self.model])
-    }
-    fn particles(&self) -> usize {
-        self.particles
+        crate::Footprint::new(solver_rows(self.solver), self.steps)
     }
     fn check(&self, cx: &Check) -> Result<()> {
         cx.model("model", &self.model, FieldKind::Velocity)?;
         check_solver(cx, self.steps, self.rtol, self.atol, self.t_end)?;
         cx.init("init", &self.init)
-    }
-    fn quick(&mut self, q: &Quick) -> Option<usize> {
-        Quick::cap(&mut self.particles, q.particles);
-        Quick::cap(&mut self.steps, q.steps);
-        Some(self.steps)
     }
     fn run(&self, cx: &Ctx, drv: &mut Driver) -> Result<SampleOut> {
         let m = cx.velocity_model(&self.model)?;

@@ -9,7 +9,7 @@
 //! σ = 0 is the plain flow ODE (Euler).
 
 use crate::driver::Driver;
-use crate::sampler::{Check, Ctx, Quick, Sampler};
+use crate::sampler::{Check, Ctx, Sampler};
 use crate::{Error, Result, SampleOut};
 use pf_core::field::FieldKind;
 use pf_core::field::{ScoreField, VelocityField};
@@ -121,18 +121,14 @@ fn sigma() -> f64 {
 }
 
 impl Sampler for PathSdeConfig {
-    fn set_particles(&mut self, n: usize) -> bool {
-        self.particles = n;
-        true
+    fn budget(&mut self) -> crate::Budget<'_> {
+        crate::Budget::new(&mut self.particles, &mut self.steps)
     }
-    fn path_model(&self) -> Option<&str> {
-        Some(&self.velocity)
+    fn models(&self) -> crate::ModelUse<'_> {
+        crate::ModelUse::following(&[&self.velocity, &self.score])
     }
     fn footprint(&self) -> crate::Footprint {
-        crate::Footprint::new(8.0, self.steps, &[&self.velocity, &self.score])
-    }
-    fn particles(&self) -> usize {
-        self.particles
+        crate::Footprint::new(8.0, self.steps)
     }
     fn check(&self, cx: &Check) -> Result<()> {
         let v = cx.model("velocity", &self.velocity, FieldKind::Velocity)?;
@@ -157,11 +153,6 @@ impl Sampler for PathSdeConfig {
         cx.non_negative("sigma", self.sigma)?;
         cx.at_least_one("steps", self.steps)?;
         cx.t_end("t_end", self.t_end)
-    }
-    fn quick(&mut self, q: &Quick) -> Option<usize> {
-        Quick::cap(&mut self.particles, q.particles);
-        Quick::cap(&mut self.steps, q.steps);
-        Some(self.steps)
     }
     fn run(&self, cx: &Ctx, drv: &mut Driver) -> Result<SampleOut> {
         let v = cx.velocity_model(&self.velocity)?;

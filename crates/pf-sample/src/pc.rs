@@ -4,7 +4,7 @@
 
 use crate::driver::Driver;
 use crate::reverse_sde::{predictor_step, Grid};
-use crate::sampler::{Check, Ctx, Quick, Sampler};
+use crate::sampler::{Check, Ctx, Sampler};
 use crate::{Result, SampleOut};
 use pf_core::field::FieldKind;
 use pf_core::field::ScoreField;
@@ -104,29 +104,20 @@ fn one() -> usize {
 }
 
 impl Sampler for PcConfig {
-    fn set_particles(&mut self, n: usize) -> bool {
-        self.particles = n;
-        true
+    fn budget(&mut self) -> crate::Budget<'_> {
+        crate::Budget::new(&mut self.particles, &mut self.steps)
     }
-    fn path_model(&self) -> Option<&str> {
-        Some(&self.model)
+    fn models(&self) -> crate::ModelUse<'_> {
+        crate::ModelUse::following(&[&self.model])
     }
     fn footprint(&self) -> crate::Footprint {
-        crate::Footprint::new(6.0, self.steps, &[&self.model])
-    }
-    fn particles(&self) -> usize {
-        self.particles
+        crate::Footprint::new(6.0, self.steps)
     }
     fn check(&self, cx: &Check) -> Result<()> {
         cx.model("model", &self.model, FieldKind::Score)?;
         cx.at_least_one("steps", self.steps)?;
         cx.t_end("t_end", self.t_end)?;
         cx.positive("snr", self.snr)
-    }
-    fn quick(&mut self, q: &Quick) -> Option<usize> {
-        Quick::cap(&mut self.particles, q.particles);
-        Quick::cap(&mut self.steps, q.steps);
-        Some(self.steps)
     }
     fn run(&self, cx: &Ctx, drv: &mut Driver) -> Result<SampleOut> {
         let m = cx.score_model(&self.model)?;

@@ -12,6 +12,7 @@
 //! ```
 
 use crate::sampler::Sampler;
+use pf_core::registry::{deserialize, Methods};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::sync::OnceLock;
@@ -21,6 +22,8 @@ pub trait SamplerObj: Sampler {
     /// Its config table, every default filled in.
     fn to_table(&self) -> toml::Table;
     fn clone_box(&self) -> Box<dyn SamplerObj>;
+    /// The number of particles it returns (read from its [`Sampler::budget`]).
+    fn particles(&self) -> usize;
 }
 
 impl<T: Sampler + Serialize + Clone + 'static> SamplerObj for T {
@@ -33,27 +36,20 @@ impl<T: Sampler + Serialize + Clone + 'static> SamplerObj for T {
     fn clone_box(&self) -> Box<dyn SamplerObj> {
         Box::new(self.clone())
     }
+    fn particles(&self) -> usize {
+        // the budget is a mutable view: read it from a copy (configs are small)
+        *self.clone().budget().particles
+    }
 }
 
-type Parse = fn(toml::Table) -> Result<Box<dyn SamplerObj>, String>;
-
-struct Entry {
-    method: &'static str,
-    parse: Parse,
-}
-
-/// Method names → sampler config types.
+/// Method names → sampler config types (pf-core's [`Methods`]).
 #[derive(Default)]
-pub struct Registry {
-    entries: Vec<Entry>,
-}
+pub struct Registry(Methods<dyn SamplerObj>);
 
 fn parse_as<T: Sampler + Serialize + DeserializeOwned + Clone + 'static>(
     t: toml::Table,
 ) -> Result<Box<dyn SamplerObj>, String> {
-    T::deserialize(t)
-        .map(|s| Box::new(s) as Box<dyn SamplerObj>)
-        .map_err(|e| e.message().to_string())
+    deserialize::<T>(t).map(|s| Box::new(s) as Box<dyn SamplerObj>)
 }
 
 impl Registry {
@@ -69,33 +65,19 @@ impl Registry {
         &mut self,
         method: &'static str,
     ) -> &mut Self {
-        self.entries.retain(|e| e.method != method);
-        self.entries.push(Entry {
-            method,
-            parse: parse_as::<T>,
-        });
+        self.0.insert(method, (), parse_as::<T>);
         self
     }
 
     /// The registered method names, in registration order.
     pub fn methods(&self) -> Vec<&'static str> {
-        self.entries.iter().map(|e| e.method).collect()
+        self.0.names()
     }
 
     /// Parses the keys of one `[[sampler]]` table (less `method`, `name`, `record`) as `method`.
     /// Errors read like serde's (`unknown variant …, expected one of …`, `unknown field …`).
     pub fn parse(&self, method: &str, t: toml::Table) -> Result<Box<dyn SamplerObj>, String> {
-        match self.entries.iter().find(|e| e.method == method) {
-            Some(e) => (e.parse)(t),
-            None => Err(format!(
-                "unknown variant `{method}`, expected one of {}",
-                self.methods()
-                    .iter()
-                    .map(|m| format!("`{m}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )),
-        }
+        self.0.parse(method, t)
     }
 }
 
@@ -268,8 +250,8 @@ mod tests {
     /// their particles follow; Langevin, DDPM, MonoFlow, the conditional sampler and a flow
     /// started elsewhere name none.
     #[test]
-    fn path_model_names_the_model_whose_path_is_followed() {
-        let pm = |t: &str| spec(t).unwrap().sampler.path_model().map(str::to_string);
+    fn models_name_the_model_whose_path_is_followed() {
+        let pm = |t: &str| spec(t).unwrap().sampler.models().path.map(str::to_string);
         for m in ["reverse-sde", "pc", "pf-ode", "flow"] {
             let t = format!("method = \"{m}\"\nmodel = \"m\"");
             assert_eq!(pm(&t).as_deref(), Some("m"), "{m}");
@@ -288,25 +270,60 @@ mod tests {
         }
     }
 
+    /// The shared budget gives `--quick`, the particle count and chunking: steps capped where
+    /// the budget has them, DDPM's chain left to its model, MonoFlow's interacting particles
+    /// never chunked.
+    #[test]
+    fn budgets_give_quick_and_chunking() {
+        use crate::Quick;
+        let q = Quick::default();
+        let mut ula = spec("method = \"ula\"\nparticles = 5000\nsteps = 700")
+            .unwrap()
+            .sampler;
+        assert_eq!(ula.quick(&q), Some(q.steps));
+        assert_eq!(ula.particles(), q.particles);
+        assert!(ula.set_particles(7));
+        assert_eq!(ula.particles(), 7);
+        let mut few = spec("method = \"mala\"\nparticles = 10\nsteps = 20")
+            .unwrap()
+            .sampler;
+        assert_eq!((few.quick(&q), few.particles()), (Some(20), 10));
+        let mut ddpm = spec("method = \"ddpm\"\nmodel = \"m\"\nparticles = 5000")
+            .unwrap()
+            .sampler;
+        assert_eq!((ddpm.quick(&q), ddpm.particles()), (None, q.particles));
+        let mut mf = spec("method = \"monoflow\"").unwrap().sampler;
+        assert!(!mf.set_particles(7));
+        assert_ne!(mf.particles(), 7);
+    }
+
+    /// `key = value` lines for every key method `m` requires: a model name, or a point for `z`.
+    fn required_keys(m: &str) -> String {
+        let mut keys = String::new();
+        for _ in 0..8 {
+            match spec(&format!("method = \"{m}\"\n{keys}")) {
+                Err(e) if e.starts_with("missing field `") => {
+                    let k = e.split('`').nth(1).unwrap().to_string();
+                    let v = if k == "z" { "[0.5, -1.0]" } else { "\"m\"" };
+                    keys += &format!("{k} = {v}\n");
+                }
+                _ => break,
+            }
+        }
+        keys
+    }
+
     /// Every built-in method reads its minimal table, fills its defaults, and writes back a table
     /// that reads to the same thing (the resolved `config.toml` round trip).
     #[test]
     fn every_builtin_round_trips_with_its_defaults() {
-        let minimal = [
-            ("ula", ""),
-            ("mala", ""),
-            ("underdamped", ""),
-            ("reverse-sde", "model = \"m\""),
-            ("pc", "model = \"m\""),
-            ("pf-ode", "model = \"m\""),
-            ("ddpm", "model = \"m\""),
-            ("ddim", "model = \"m\""),
-            ("flow", "model = \"m\""),
-            ("path-sde", "velocity = \"v\"\nscore = \"s\""),
-            ("conditional", "z = [0.5, -1.0]"),
-            ("monoflow", ""),
-        ];
-        assert_eq!(minimal.len(), Registry::builtin().methods().len());
+        // each method's required keys, found from serde's "missing field" messages, so a new
+        // sampler is covered without a row here
+        let minimal: Vec<(&str, String)> = Registry::builtin()
+            .methods()
+            .into_iter()
+            .map(|m| (m, required_keys(m)))
+            .collect();
         for (m, keys) in minimal {
             let text = format!("method = \"{m}\"\nname = \"x\"\nrecord = 5\n{keys}");
             let s = spec(&text).unwrap_or_else(|e| panic!("{m}: {e}"));

@@ -3,7 +3,7 @@
 //! On a uniform grid this is also Song et al.'s "reverse diffusion" predictor.
 
 use crate::driver::Driver;
-use crate::sampler::{Check, Ctx, Quick, Sampler};
+use crate::sampler::{Check, Ctx, Sampler};
 use crate::{Error, Result, SampleOut};
 use pf_core::field::FieldKind;
 use pf_core::field::ScoreField;
@@ -125,28 +125,19 @@ pub(crate) fn t_end() -> f64 {
 }
 
 impl Sampler for ReverseSdeConfig {
-    fn set_particles(&mut self, n: usize) -> bool {
-        self.particles = n;
-        true
+    fn budget(&mut self) -> crate::Budget<'_> {
+        crate::Budget::new(&mut self.particles, &mut self.steps)
     }
-    fn path_model(&self) -> Option<&str> {
-        Some(&self.model)
+    fn models(&self) -> crate::ModelUse<'_> {
+        crate::ModelUse::following(&[&self.model])
     }
     fn footprint(&self) -> crate::Footprint {
-        crate::Footprint::new(6.0, self.steps, &[&self.model])
-    }
-    fn particles(&self) -> usize {
-        self.particles
+        crate::Footprint::new(6.0, self.steps)
     }
     fn check(&self, cx: &Check) -> Result<()> {
         cx.model("model", &self.model, FieldKind::Score)?;
         cx.at_least_one("steps", self.steps)?;
         cx.t_end("t_end", self.t_end)
-    }
-    fn quick(&mut self, q: &Quick) -> Option<usize> {
-        Quick::cap(&mut self.particles, q.particles);
-        Quick::cap(&mut self.steps, q.steps);
-        Some(self.steps)
     }
     fn run(&self, cx: &Ctx, drv: &mut Driver) -> Result<SampleOut> {
         let m = cx.score_model(&self.model)?;

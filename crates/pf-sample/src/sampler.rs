@@ -21,67 +21,148 @@ use std::sync::Arc;
 use tch::{Device, Kind, Tensor};
 
 /// One sampling method, configured.
+///
+/// What a new sampler must write: [`budget`](Sampler::budget) (views of its particle and step
+/// counts), [`models`](Sampler::models) (the models it evaluates: `--resume` keys its samples
+/// on them, so the compiler asks for it), [`check`](Sampler::check) and [`run`](Sampler::run).
+/// `--quick`, chunking and the particle count follow from the budget; override
+/// [`quick`](Sampler::quick), [`set_particles`](Sampler::set_particles) or
+/// [`footprint`](Sampler::footprint) only where the method differs.
 pub trait Sampler: Send + Sync + std::fmt::Debug {
-    /// Number of particles it returns.
-    fn particles(&self) -> usize;
+    /// Its budget, as views into its config: the particles it returns, the steps `--quick`
+    /// caps, and whether its particles are independent (so it can run in chunks).
+    fn budget(&mut self) -> Budget<'_>;
+    /// The models it evaluates, by name, and the one whose Gaussian path its particles follow.
+    fn models(&self) -> ModelUse<'_>;
     /// Checks every value against the target and the configured models; errors name the key
     /// under [`Check::key`].
     fn check(&self, cx: &Check) -> Result<()>;
-    /// Shrinks every budget for `--quick` (see [`Quick`]). Returns the number of steps a
-    /// recorded trajectory then spans (the frame stride becomes a tenth of it), or None to keep
-    /// the stride as configured.
-    fn quick(&mut self, q: &Quick) -> Option<usize>;
     /// Draws the samples. Called under a seeded generator; `drv` records and guards.
     fn run(&self, cx: &Ctx, drv: &mut Driver) -> Result<SampleOut>;
-    /// Sets the number of particles (for running in chunks). Returns false where the method
-    /// cannot run in chunks: its particles interact, or it does not support it (the default).
-    fn set_particles(&mut self, _n: usize) -> bool {
-        false
+    /// Shrinks every budget for `--quick` (see [`Quick`]). Returns the number of steps a
+    /// recorded trajectory then spans (the frame stride becomes a tenth of it), or None to keep
+    /// the stride as configured. Default: particles capped at [`Quick::particles`], steps (where
+    /// the budget has them) at [`Quick::steps`], which a trajectory then spans.
+    fn quick(&mut self, q: &Quick) -> Option<usize> {
+        let b = self.budget();
+        Quick::cap(b.particles, q.particles);
+        b.steps.map(|s| {
+            Quick::cap(s, q.steps);
+            *s
+        })
     }
-    /// What it holds while it runs, for the pre-flight memory check and `--resume`.
+    /// Sets the number of particles (for running in chunks). Returns false where the method
+    /// cannot run in chunks: its particles interact ([`Budget::interacting`]).
+    fn set_particles(&mut self, n: usize) -> bool {
+        let b = self.budget();
+        if b.independent {
+            *b.particles = n;
+        }
+        b.independent
+    }
+    /// What it holds while it runs, for the pre-flight memory check. Default: 12 rows over its
+    /// steps.
     fn footprint(&self) -> Footprint {
         Footprint::default()
     }
-    /// The model whose Gaussian path its particles follow: started from that path's prior and
-    /// driven by that model's field, they are meant to be distributed as the path's marginal
-    /// p_t at every time t of their trajectory. None where they follow no model's path
-    /// (Langevin, MonoFlow, DDPM's discrete chain, a flow started elsewhere); the default.
-    fn path_model(&self) -> Option<&str> {
-        None
+}
+
+/// A sampler's budget: mutable views of its particle and step counts.
+pub struct Budget<'a> {
+    /// The particles it returns.
+    pub particles: &'a mut usize,
+    /// The step count `--quick` caps; None where it has none to cap (DDPM's steps are the model's).
+    pub steps: Option<&'a mut usize>,
+    /// Whether its particles move independently of each other, so that N particles can run as
+    /// several chunks of fewer ([`crate::chunk`]).
+    pub independent: bool,
+}
+
+impl<'a> Budget<'a> {
+    /// `particles` independent particles over `steps` steps.
+    pub fn new(particles: &'a mut usize, steps: &'a mut usize) -> Self {
+        Self {
+            particles,
+            steps: Some(steps),
+            independent: true,
+        }
+    }
+    /// `particles` independent particles, no step count of its own.
+    pub fn particles(particles: &'a mut usize) -> Self {
+        Self {
+            particles,
+            steps: None,
+            independent: true,
+        }
+    }
+    /// The same budget for particles that interact (they cannot run in chunks).
+    pub fn interacting(self) -> Self {
+        Self {
+            independent: false,
+            ..self
+        }
+    }
+}
+
+/// The models a sampler evaluates, by name, and the one among them whose Gaussian path its
+/// particles follow: started from that path's prior and driven by that model's field, they are
+/// meant to be distributed as the path's marginal p_t at every time t of their trajectory
+/// (none for Langevin, MonoFlow, DDPM's discrete chain, a flow started elsewhere).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ModelUse<'a> {
+    pub models: Vec<&'a str>,
+    pub path: Option<&'a str>,
+}
+
+impl<'a> ModelUse<'a> {
+    /// No model: the sampler uses the target (or a density ratio) only.
+    pub fn none() -> Self {
+        Self::default()
+    }
+    /// These models; particles follow none of their paths.
+    pub fn models(names: &[&'a str]) -> Self {
+        Self {
+            models: names.to_vec(),
+            path: None,
+        }
+    }
+    /// These models, particles following the path of the first.
+    pub fn following(names: &[&'a str]) -> Self {
+        Self {
+            models: names.to_vec(),
+            path: names.first().copied(),
+        }
     }
 }
 
 /// A sampler's working set: `rows` float32 [N, D] tensors alive at once (particles, noise,
 /// score, solver stages, autograd buffers), `floats` more float32 values per particle that do
-/// not scale with D (an estimator's activations), the models whose nets it evaluates on all N
-/// particles per step, and the steps a recorded trajectory spans.
+/// not scale with D (an estimator's activations), and the steps a recorded trajectory spans.
+/// The nets of [`Sampler::models`] are counted on top, once each on all N particles.
 #[derive(Clone, Debug)]
 pub struct Footprint {
     pub rows: f64,
     pub floats: f64,
-    pub models: Vec<String>,
     pub steps: usize,
 }
 
 impl Default for Footprint {
-    /// A conservative working set: 12 rows, no model, no steps.
+    /// A conservative working set: 12 rows, no steps.
     fn default() -> Self {
         Self {
             rows: 12.0,
             floats: 0.0,
-            models: Vec::new(),
             steps: 0,
         }
     }
 }
 
 impl Footprint {
-    /// `rows` rows over `steps` steps, evaluating `models`.
-    pub fn new(rows: f64, steps: usize, models: &[&str]) -> Self {
+    /// `rows` rows over `steps` steps.
+    pub fn new(rows: f64, steps: usize) -> Self {
         Self {
             rows,
             floats: 0.0,
-            models: models.iter().map(|m| m.to_string()).collect(),
             steps,
         }
     }

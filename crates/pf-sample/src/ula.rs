@@ -15,7 +15,7 @@
 
 use crate::driver::Driver;
 use crate::init::{InitConfig, Start};
-use crate::sampler::{Check, Ctx, Quick, Sampler};
+use crate::sampler::{Check, Ctx, Sampler};
 use crate::{Error, Result, SampleOut};
 use pf_core::field::{FusedLangevin, ScoreField};
 use pf_core::rng::GaussianStream;
@@ -147,16 +147,15 @@ fn score_target() -> ScoreSource {
 }
 
 impl Sampler for UlaConfig {
-    fn set_particles(&mut self, n: usize) -> bool {
-        self.particles = n;
-        true
+    fn budget(&mut self) -> crate::Budget<'_> {
+        crate::Budget::new(&mut self.particles, &mut self.steps)
+    }
+    fn models(&self) -> crate::ModelUse<'_> {
+        crate::ModelUse::none()
     }
     fn footprint(&self) -> crate::Footprint {
         let rows = if self.score == ScoreSource::Autograd { 24.0 } else { 12.0 };
-        crate::Footprint::new(rows, self.steps, &[])
-    }
-    fn particles(&self) -> usize {
-        self.particles
+        crate::Footprint::new(rows, self.steps)
     }
     fn check(&self, cx: &Check) -> Result<()> {
         cx.log_density()?;
@@ -166,11 +165,6 @@ impl Sampler for UlaConfig {
             cx.per_dim("noise_scale", ns)?;
         }
         cx.init("init", &self.init)
-    }
-    fn quick(&mut self, q: &Quick) -> Option<usize> {
-        Quick::cap(&mut self.particles, q.particles);
-        Quick::cap(&mut self.steps, q.steps);
-        Some(self.steps)
     }
     fn run(&self, cx: &Ctx, drv: &mut Driver) -> Result<SampleOut> {
         let x0 = cx.initial(&self.init, self.particles, Start::Normal(1.0))?;

@@ -146,8 +146,11 @@ fn score_target() -> ScoreSource {
 }
 
 impl Sampler for UnderdampedConfig {
-    fn particles(&self) -> usize {
-        self.particles
+    fn budget(&mut self) -> crate::Budget<'_> {
+        crate::Budget::new(&mut self.particles, &mut self.steps)
+    }
+    fn models(&self) -> crate::ModelUse<'_> {
+        crate::ModelUse::none()
     }
     fn check(&self, cx: &Check) -> Result<()> {
         cx.log_density()?;
@@ -163,12 +166,8 @@ impl Sampler for UnderdampedConfig {
         Quick::cap(&mut self.steps, q.steps * 10);
         Some(self.steps)
     }
-    fn set_particles(&mut self, n: usize) -> bool {
-        self.particles = n;
-        true
-    }
     fn footprint(&self) -> Footprint {
-        Footprint::new(6.0, self.steps, &[])
+        Footprint::new(6.0, self.steps)
     }
     fn run(&self, cx: &Ctx, drv: &mut Driver) -> Result<SampleOut> {
         let x0 = cx.initial(&self.init, self.particles, Start::Normal(1.0))?;

@@ -11,6 +11,7 @@ use crate::{Error, Result};
 use pf_core::field::FieldKind;
 use pf_core::param::Param;
 use pf_core::path::{DdpmSchedule, GaussianPath};
+use pf_core::registry::{deserialize, Methods};
 use pf_core::target::Target;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -94,26 +95,15 @@ impl<T: Objective + Serialize + Clone + 'static> ObjectiveObj for T {
     }
 }
 
-type Parse = fn(toml::Table) -> std::result::Result<Box<dyn ObjectiveObj>, String>;
-
-struct Entry {
-    kind: &'static str,
-    provides: &'static [FieldKind],
-    parse: Parse,
-}
-
-/// Objective kinds → config types and the fields their trained nets provide.
+/// Objective kinds → config types and the fields their trained nets provide (pf-core's
+/// [`Methods`]).
 #[derive(Default)]
-pub struct Registry {
-    entries: Vec<Entry>,
-}
+pub struct Registry(Methods<dyn ObjectiveObj, &'static [FieldKind]>);
 
 fn parse_as<T: Objective + Serialize + DeserializeOwned + Clone + 'static>(
     m: toml::Table,
 ) -> std::result::Result<Box<dyn ObjectiveObj>, String> {
-    T::deserialize(m)
-        .map(|o| Box::new(o) as Box<dyn ObjectiveObj>)
-        .map_err(|e| e.message().to_string())
+    deserialize::<T>(m).map(|o| Box::new(o) as Box<dyn ObjectiveObj>)
 }
 
 impl Registry {
@@ -136,34 +126,26 @@ impl Registry {
         kind: &'static str,
         provides: &'static [FieldKind],
     ) -> &mut Self {
-        self.entries.retain(|e| e.kind != kind);
-        self.entries.push(Entry {
-            kind,
-            provides,
-            parse: parse_as::<T>,
-        });
+        self.0.insert(kind, provides, parse_as::<T>);
         self
     }
 
     /// The registered kinds, in registration order.
     pub fn kinds(&self) -> Vec<&'static str> {
-        self.entries.iter().map(|e| e.kind).collect()
+        self.0.names()
     }
 
     /// What a net trained with `kind` provides.
     pub fn provides(&self, kind: &str) -> &'static [FieldKind] {
-        self.entries
-            .iter()
-            .find(|e| e.kind == kind)
-            .map_or(&[], |e| e.provides)
+        self.0.meta(kind).copied().unwrap_or(&[])
     }
 
     /// The kinds whose nets provide `field`.
     pub fn providers(&self, field: FieldKind) -> Vec<String> {
-        self.entries
+        self.0
             .iter()
-            .filter(|e| e.provides.contains(&field))
-            .map(|e| e.kind.to_string())
+            .filter(|(_, p)| p.contains(&field))
+            .map(|(k, _)| k.to_string())
             .collect()
     }
 
@@ -172,17 +154,7 @@ impl Registry {
         kind: &str,
         m: toml::Table,
     ) -> std::result::Result<Box<dyn ObjectiveObj>, String> {
-        match self.entries.iter().find(|e| e.kind == kind) {
-            Some(e) => (e.parse)(m),
-            None => Err(format!(
-                "unknown variant `{kind}`, expected one of {}",
-                self.kinds()
-                    .iter()
-                    .map(|k| format!("`{k}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )),
-        }
+        self.0.parse(kind, m)
     }
 }
 

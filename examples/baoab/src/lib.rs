@@ -29,7 +29,7 @@
 use pf_core::field::{AutogradScore, ScoreField, TargetScore};
 use pf_core::rng::GaussianStream;
 use pf_sample::ula::ScoreSource;
-use pf_sample::{Check, Ctx, Driver, Error, InitConfig, Quick, Result, SampleOut, Sampler, Start};
+use pf_sample::{Check, Ctx, Driver, Error, InitConfig, Result, SampleOut, Sampler, Start};
 use serde::{Deserialize, Serialize};
 use tch::{Device, Kind, Tensor};
 
@@ -194,8 +194,11 @@ impl BaoabConfig {
 }
 
 impl Sampler for BaoabConfig {
-    fn particles(&self) -> usize {
-        self.particles
+    fn budget(&mut self) -> pf_sample::Budget<'_> {
+        pf_sample::Budget::new(&mut self.particles, &mut self.steps)
+    }
+    fn models(&self) -> pf_sample::ModelUse<'_> {
+        pf_sample::ModelUse::none()
     }
     fn check(&self, cx: &Check) -> Result<()> {
         cx.log_density()?;
@@ -205,11 +208,6 @@ impl Sampler for BaoabConfig {
         cx.positive("friction", self.friction)?;
         cx.positive("mass", self.mass)?;
         cx.init("init", &self.init)
-    }
-    fn quick(&mut self, q: &Quick) -> Option<usize> {
-        Quick::cap(&mut self.particles, q.particles);
-        Quick::cap(&mut self.steps, q.steps);
-        Some(self.steps)
     }
     fn run(&self, cx: &Ctx, drv: &mut Driver) -> Result<SampleOut> {
         let x0 = cx.initial(&self.init, self.particles, Start::Normal(1.0))?;

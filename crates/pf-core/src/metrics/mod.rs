@@ -14,8 +14,9 @@
 //!   reference, and the share of samples below the reference's 0.1 % quantile of log p.
 //! - [`w1_to_mixture`]: exact 1-D W₁ between a sample and a Gaussian mixture (e.g. an oracle's
 //!   time marginal), with [`w1_null_mean`] its mean over exact samples.
-//! - [`report`]: all of the sample-based ones in one [`MetricReport`], non-finite rows counted;
-//!   [`report_for`] adds the tail diagnostics through the target's log-density.
+//! - [`report`]: every entry of the metric table [`METRICS`] in one [`MetricReport`], non-finite
+//!   rows counted; [`report_for`] adds the tail diagnostics through the target's log-density.
+//!   The table is what every report reads: a new metric is its own file plus one entry there.
 //!
 //! Large sets: [`report`] computes the distances (energy, MMD², sliced W₁) on a random subset of
 //! at most [`METRIC_ROWS`] finite rows of each set (uniform without replacement, from a Rust RNG
@@ -29,6 +30,7 @@ mod kl;
 mod mmd;
 mod neck;
 mod sliced_wasserstein;
+mod table;
 mod tails;
 mod w1_mixture;
 
@@ -37,6 +39,7 @@ pub use kl::{kl_estimate, KlEstimate};
 pub use mmd::{median_bandwidth, mmd, mmd2_unbiased, MmdResult, MMD_SCALES};
 pub use neck::{neck_stats, NeckReport};
 pub use sliced_wasserstein::{sliced_w1, SW_DIRECTIONS, SW_SEED};
+pub use table::{columns, Better, Column, Format, Metric, Sets, METRICS};
 pub use tails::{ks_sorted, tail_stats, TailReport, TAIL_LEVEL};
 pub use w1_mixture::{w1_null_mean, w1_to_mixture};
 
@@ -152,8 +155,9 @@ pub(crate) fn pair_sums(
     Vec::<f64>::try_from(acc).expect("pair sums")
 }
 
-/// Every sample-based metric of one sample set against a reference; see [`report`].
-/// Metrics are NaN (JSON `null`) when fewer than two finite rows remain on either side.
+/// Every metric of [`METRICS`] for one sample set against a reference; see [`report`].
+/// A metric is null (JSON `null`, [`MetricReport::get`] None) where it does not apply, and a
+/// distance is null when fewer than two finite rows remain on either side.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct MetricReport {
     /// Rows of the sample set given.
@@ -166,82 +170,39 @@ pub struct MetricReport {
     /// rows (a fixed random subset; see the module docs); absent when every row was used.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metric_rows: Option<usize>,
-    /// Energy distance (U-statistics within sets), same units as the data.
-    pub energy: f64,
-    /// Unbiased MMD² with the RBF kernel at the median-heuristic bandwidth.
-    pub mmd2: f64,
-    /// Unbiased MMD² with the mean of RBF kernels at bandwidths h·{¼, ½, 1, 2, 4}.
-    pub mmd2_mix: f64,
-    /// The median-heuristic bandwidth h (on the reference set).
-    pub mmd_bandwidth: f64,
-    /// Sliced Wasserstein-1 over [`SW_DIRECTIONS`] fixed directions.
-    pub sliced_w1: f64,
-    /// Number of directions used for `sliced_w1`.
-    pub sw_directions: usize,
-    /// Funnel neck diagnostics (funnel targets only), on the finite rows.
-    pub neck: Option<NeckReport>,
+    /// The values of [`METRICS`], under their keys, in table order.
+    #[serde(flatten)]
+    pub values: Values,
     /// Monte-Carlo KL(p‖q); not computed by [`report`] (it needs log-densities): see
     /// [`MetricReport::with_kl`].
     pub kl: Option<KlEstimate>,
-    /// Tail diagnostics through log p (targets with a log-density; see [`tail_stats`]); not
-    /// computed by [`report`]: see [`report_for`] and [`MetricReport::with_tails`]. Non-finite
-    /// rows count here as log p = −∞.
-    pub tails: Option<TailReport>,
+}
+
+/// The metric values of a [`MetricReport`], by key in table order (a JSON object when written).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Values(pub Vec<(&'static str, serde_json::Value)>);
+
+impl Serialize for Values {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
 }
 
 /// All sample-based metrics of `samples` [N, D] against `reference` [M, D] (fresh samples of the
-/// true target), plus the neck diagnostics when `neck` is given. Rows with non-finite entries are
-/// left out (and counted in `n_nonfinite` for the samples).
+/// true target), plus the neck diagnostics when `neck` is given; no tail diagnostics (they need
+/// the target: [`report_for`]). Rows with non-finite entries are left out (and counted in
+/// `n_nonfinite` for the samples).
 ///
 /// The work runs on the CPU whatever device the samples are on (one copy each way): float64
 /// pairwise sums are slow on most accelerators, and the numbers are then the same as a CPU
 /// run's for the same samples.
 pub fn report(samples: &Tensor, reference: &Tensor, neck: Option<Neck>) -> MetricReport {
-    let (samples, reference) = (
-        samples.to_device(Device::Cpu),
-        reference.to_device(Device::Cpu),
-    );
-    let (samples, reference) = (&samples, &reference);
-    let n = samples.size()[0] as usize;
-    let (x, n_nonfinite) = finite_rows(samples);
-    let (y, _) = finite_rows(reference);
-    let n_reference = y.size()[0] as usize;
-    let ok = x.size()[0] >= 2 && n_reference >= 2;
-    let large = x.size()[0] as usize > METRIC_ROWS || n_reference > METRIC_ROWS;
-    let metric_rows = large.then_some(METRIC_ROWS);
-    let (xs, ys) = (subsample(&x, METRIC_ROWS), subsample(&y, METRIC_ROWS));
-    let m = if ok {
-        mmd(&xs, &ys)
-    } else {
-        MmdResult {
-            bandwidth: f64::NAN,
-            mmd2: f64::NAN,
-            mmd2_mix: f64::NAN,
-        }
-    };
-    MetricReport {
-        n,
-        n_nonfinite,
-        n_reference,
-        metric_rows,
-        energy: if ok {
-            energy_distance(&xs, &ys)
-        } else {
-            f64::NAN
-        },
-        mmd2: m.mmd2,
-        mmd2_mix: m.mmd2_mix,
-        mmd_bandwidth: m.bandwidth,
-        sliced_w1: if ok {
-            sliced_w1(&xs, &ys, SW_DIRECTIONS)
-        } else {
-            f64::NAN
-        },
-        sw_directions: SW_DIRECTIONS,
-        neck: neck.map(|nk| neck_stats(&x, &nk)),
-        kl: None,
-        tails: None,
-    }
+    evaluate(None, samples, reference, neck)
 }
 
 /// [`report`] with the target's neck diagnostics and, where the target has a log-density, its
@@ -252,65 +213,82 @@ pub fn report_for(
     reference: &Tensor,
     neck: Option<Neck>,
 ) -> MetricReport {
-    report(samples, reference, neck).with_tails(tail_stats(target, samples, reference))
+    evaluate(Some(target), samples, reference, neck)
+}
+
+/// Every entry of [`METRICS`] on the two sets.
+fn evaluate(
+    target: Option<&dyn Target>,
+    samples: &Tensor,
+    reference: &Tensor,
+    neck: Option<Neck>,
+) -> MetricReport {
+    let (samples, reference) = (
+        samples.to_device(Device::Cpu),
+        reference.to_device(Device::Cpu),
+    );
+    let (x, n_nonfinite) = finite_rows(&samples);
+    let (y, _) = finite_rows(&reference);
+    let n_reference = y.size()[0] as usize;
+    let large = x.size()[0] as usize > METRIC_ROWS || n_reference > METRIC_ROWS;
+    let (xs, ys) = (subsample(&x, METRIC_ROWS), subsample(&y, METRIC_ROWS));
+    let sets = Sets {
+        samples: &samples,
+        reference: &reference,
+        x: &x,
+        y: &y,
+        xs: &xs,
+        ys: &ys,
+        ok: x.size()[0] >= 2 && n_reference >= 2,
+        target,
+        neck: neck.as_ref(),
+    };
+    MetricReport {
+        n: samples.size()[0] as usize,
+        n_nonfinite,
+        n_reference,
+        metric_rows: large.then_some(METRIC_ROWS),
+        values: Values(METRICS.iter().flat_map(|m| (m.compute)(&sets)).collect()),
+        kl: None,
+    }
 }
 
 impl MetricReport {
+    /// The value at a dotted key (`energy`, `neck.share`), None where it is null or absent.
+    pub fn get(&self, key: &str) -> Option<f64> {
+        self.value(key)?.as_f64()
+    }
+
+    /// The JSON value at a dotted key.
+    pub fn value(&self, key: &str) -> Option<&serde_json::Value> {
+        let mut parts = key.split('.');
+        let head = parts.next()?;
+        let mut v = &self.values.0.iter().find(|(k, _)| *k == head)?.1;
+        for p in parts {
+            v = v.get(p)?;
+        }
+        Some(v)
+    }
+
+    /// The energy distance (NaN where it could not be computed).
+    pub fn energy(&self) -> f64 {
+        self.get("energy").unwrap_or(f64::NAN)
+    }
+
+    /// The funnel neck diagnostics, for funnel targets.
+    pub fn neck(&self) -> Option<NeckReport> {
+        serde_json::from_value(self.value("neck")?.clone()).ok()
+    }
+
+    /// The tail diagnostics, where the target has a log-density.
+    pub fn tails(&self) -> Option<TailReport> {
+        serde_json::from_value(self.value("tails")?.clone()).ok()
+    }
+
     /// The same report with a KL estimate attached.
     pub fn with_kl(mut self, kl: KlEstimate) -> Self {
         self.kl = Some(kl);
         self
-    }
-
-    /// The same report with tail diagnostics attached (or cleared by `None`).
-    pub fn with_tails(mut self, tails: Option<TailReport>) -> Self {
-        self.tails = tails;
-        self
-    }
-
-    /// The header of a Markdown table whose rows are [`markdown_row`](Self::markdown_row)s.
-    pub fn markdown_header() -> String {
-        "| run | n | non-finite | energy | MMD² | MMD² (mix) | SW₁ | neck share (0.05) | neck x std (true) | log p KS | below q₀.₀₀₁ (0.001) | KL ± se |\n\
-         |---|---|---|---|---|---|---|---|---|---|---|---|"
-            .into()
-    }
-
-    /// One Markdown table row labelled `label`.
-    pub fn markdown_row(&self, label: &str) -> String {
-        let neck = match &self.neck {
-            Some(k) => (
-                format!("{:.4}", k.share),
-                match k.x_std {
-                    Some(s) => format!("{s:.4} ({:.4})", k.x_std_target),
-                    None => format!("– ({:.4})", k.x_std_target),
-                },
-            ),
-            None => ("–".into(), "–".into()),
-        };
-        let kl = self
-            .kl
-            .as_ref()
-            .map_or("–".into(), |k| format!("{:.4} ± {:.4}", k.kl, k.se));
-        let (ks, low) = tail_cells(self.tails.as_ref());
-        format!(
-            "| {label} | {} | {} | {:.3e} | {:.3e} | {:.3e} | {:.3e} | {} | {} | {ks} | {low} | {kl} |",
-            self.n,
-            self.n_nonfinite,
-            self.energy,
-            self.mmd2,
-            self.mmd2_mix,
-            self.sliced_w1,
-            neck.0,
-            neck.1
-        )
-    }
-}
-
-/// The two table cells of a tail report: the log p KS distance and the low share (`–` without).
-pub fn tail_cells(t: Option<&TailReport>) -> (String, String) {
-    match t {
-        Some(t) => (format!("{:.4}", t.ks), format!("{:.4}", t.low_share)),
-        None => ("–".into(), "–".into()),
     }
 }
 

@@ -2,7 +2,7 @@
 
 use super::f64_on;
 use crate::target::Neck;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tch::Tensor;
 
 /// Funnel neck diagnostics: how many samples reach the neck, and how wide they are there.
@@ -12,7 +12,7 @@ use tch::Tensor;
 /// √(0.05·0.95/N)), and the sample std of the other coordinates, pooled, over those rows
 /// (ideal x_std). A sampler that cannot enter the neck (seed 000's claim about Langevin) shows a
 /// share well below 0.05.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct NeckReport {
     /// The neck column.
     pub column: usize,

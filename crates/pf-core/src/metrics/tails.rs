@@ -19,14 +19,14 @@
 //! unnormalised: both statistics are invariant to an additive constant.
 
 use crate::target::Target;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tch::{Device, Kind, Tensor};
 
 /// The quantile level of [`TailReport::low_share`]'s threshold.
 pub const TAIL_LEVEL: f64 = 0.001;
 
 /// Tail diagnostics of one sample set against fresh target samples; see the module docs.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TailReport {
     /// KS distance between the laws of log p over the samples and over the reference.
     pub ks: f64,

@@ -8,7 +8,7 @@ use tch::{Device, Kind, Tensor};
 
 /// (energy, mmd2, mmd2_mix, sliced_w1) of one report.
 fn values(r: &MetricReport) -> [f64; 4] {
-    [r.energy, r.mmd2, r.mmd2_mix, r.sliced_w1]
+    NAMES.map(|k| r.get(k).unwrap_or(f64::NAN))
 }
 const NAMES: [&str; 4] = ["energy", "mmd2", "mmd2_mix", "sliced_w1"];
 
@@ -189,13 +189,13 @@ fn report_skips_and_counts_nonfinite_rows() {
     assert_eq!((a.n, a.n_nonfinite, a.n_reference), (403, 3, 500));
     assert_eq!((b.n, b.n_nonfinite), (400, 0));
     assert_eq!(values(&a), values(&b));
-    assert_eq!(a.neck, b.neck);
-    assert_eq!(a.neck.unwrap().n, 400);
-    assert_eq!(a.sw_directions, SW_DIRECTIONS);
+    assert_eq!(a.neck(), b.neck());
+    assert_eq!(a.neck().unwrap().n, 400);
+    assert_eq!(a.get("sw_directions"), Some(SW_DIRECTIONS as f64));
     // JSON: every field present; NaN metrics and a missing KL become null
     let all_bad = report(&bad, &y, None);
     assert_eq!(all_bad.n_nonfinite, 3);
-    assert!(all_bad.energy.is_nan());
+    assert!(all_bad.energy().is_nan() && all_bad.get("energy").is_none());
     let j = serde_json::to_value(&all_bad).unwrap();
     assert!(
         j["energy"].is_null() && j["kl"].is_null() && j["neck"].is_null() && j["tails"].is_null(),
@@ -212,7 +212,7 @@ fn report_skips_and_counts_nonfinite_rows() {
     // report_for adds the tails: the 3 non-finite rows count as log p = −∞
     let c = report_for(&t, &dirty, &y, Some(t.neck()));
     assert_eq!(values(&c), values(&a));
-    let tails = c.tails.clone().unwrap();
+    let tails = c.tails().unwrap();
     assert_eq!(
         (tails.n, tails.n_nonfinite, tails.n_reference),
         (403, 3, 500)
@@ -220,22 +220,50 @@ fn report_skips_and_counts_nonfinite_rows() {
     assert!(tails.low_count >= 3, "{tails:?}");
     let j = serde_json::to_value(&c).unwrap();
     assert!(j["tails"]["ks"].is_number() && j["tails"]["low_share"].is_number());
-    let row = c.markdown_row("pf-ode");
-    assert!(
-        row.contains(&format!("| {:.4} | {:.4} |", tails.ks, tails.low_share)),
-        "{row}"
-    );
-    let row = a.markdown_row("pf-ode");
-    assert!(row.starts_with("| pf-ode | 403 | 3 |"), "{row}");
+    // every table column reads a value of this funnel's report, and prints it as the table says
+    for col in columns() {
+        let v = col
+            .value(&c)
+            .unwrap_or_else(|| panic!("{} has no value", col.key));
+        assert!(j
+            .pointer(&format!("/{}", col.key.replace('.', "/")))
+            .is_some());
+        assert!(col.cell(&c).starts_with(&col.fmt(v)), "{}", col.cell(&c));
+        assert!(col.badness(&c).unwrap() >= 0.0 || col.better == Better::Higher);
+    }
+    let ks = columns().find(|c| c.key == "tails.ks").unwrap();
+    assert_eq!(ks.cell(&c), format!("{:.4}", tails.ks));
+    let xs = columns().find(|c| c.key == "neck.x_std").unwrap();
+    let nk = c.neck().unwrap();
     assert_eq!(
-        row.matches('|').count(),
-        MetricReport::markdown_header()
-            .lines()
-            .next()
-            .unwrap()
-            .matches('|')
-            .count()
+        xs.cell(&c),
+        format!("{:.4} ({:.4})", nk.x_std.unwrap(), nk.x_std_target)
     );
+    // without the target there are no tails: the cell says so
+    assert_eq!(ks.cell(&a), "–");
+}
+
+/// The table: keys unique, every column's key under a key its metric writes.
+#[test]
+fn metric_table_is_consistent() {
+    let mut keys: Vec<&str> = columns().map(|c| c.key).collect();
+    let n = keys.len();
+    keys.sort_unstable();
+    keys.dedup();
+    assert_eq!(keys.len(), n, "duplicate column keys");
+    let x = Tensor::randn([50, 2], (Kind::Float, Device::Cpu));
+    let r = report(&x, &x.shallow_clone(), None);
+    for m in METRICS {
+        for c in m.columns {
+            let head = c.key.split('.').next().unwrap();
+            assert!(
+                r.values.0.iter().any(|(k, _)| *k == head),
+                "{}: column {} reads no key of its own",
+                m.name,
+                c.key
+            );
+        }
+    }
 }
 
 /// Pairwise work is blocked: no block holds more than the block size, and the blocked

@@ -117,17 +117,18 @@ fn model_need(m: &ModelConfig, d: f64) -> Need {
 fn sampler_need(s: &SamplerSpec, models: &[ModelConfig], d: f64, reference: f64) -> Need {
     let n = s.sampler.particles() as f64;
     let fp = s.sampler.footprint();
-    let fwd = |name: &String| {
+    let used = s.sampler.models().models;
+    let fwd = |name: &&str| {
         models
             .iter()
-            .find(|m| &m.name == name)
+            .find(|m| m.name == *name)
             .map_or(0.0, |m| forward_row(&m.net, d))
     };
     let act = fp.floats * F32
-        + if fp.models.is_empty() {
+        + if used.is_empty() {
             16.0 * F32
         } else {
-            fp.models.iter().map(fwd).sum()
+            used.iter().map(fwd).sum()
         };
     let (k, steps) = (fp.rows, fp.steps);
     let frames = s.record.map_or(0.0, |stride| {

@@ -48,7 +48,7 @@ fn key(cfg: &RunConfig, s: &SamplerSpec) -> Result<serde_json::Value> {
     let models: Vec<&crate::config::ModelConfig> = cfg
         .models
         .iter()
-        .filter(|m| s.sampler.footprint().models.contains(&m.name))
+        .filter(|m| s.sampler.models().models.contains(&m.name.as_str()))
         .collect();
     Ok(serde_json::json!({
         "seed": cfg.seed,

@@ -12,27 +12,30 @@
 //! Every file is written to a temporary name and renamed.
 
 pub mod chunked;
+pub mod figures;
 pub mod models;
 pub mod outputs;
 pub mod plots;
+pub mod stage;
 pub mod time_marginals;
+
+pub use stage::{stage, stage_seed};
 
 use crate::config::{LikelihoodPoints, RunConfig, SamplerSpec};
 use crate::faults::{self, Stage};
+use crate::likelihood;
 use anyhow::{Context, Result};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use figures::Figures;
 use models::{Trained, TrainedSet};
-use pf_core::metrics::{kl_estimate, report_for, tail_cells, MetricReport};
+use pf_core::metrics::{report_for, MetricReport};
 use pf_core::target::Target;
 use pf_sample::exact::ExactSet;
-use pf_sample::likelihood::{Likelihood, Prior, Probe, Trace};
 use pf_sample::sampler::Models;
-use pf_sample::{Ctx, SampleOut};
+use pf_sample::Ctx;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use tch::{Device, Kind, Tensor};
 
 /// How to run.
@@ -79,48 +82,9 @@ pub struct ModelResult {
     pub nll: Option<f64>,
     pub bits_per_dim: Option<f64>,
     pub true_nll: Option<f64>,
-    /// Why a model that serves an ODE has no NLL (see [`STIFF_DRIFT`]).
+    /// Why a model that serves an ODE has no NLL (see [`crate::likelihood::STIFF_DRIFT`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub nll_skipped: Option<String>,
-}
-
-/// A trained score's PF-ODE NLL is not computed where the path's drift coefficient at its prior
-/// end, |f(T)| = |α'(T)/α(T)|, exceeds this. Near α = 0 the ODE's drift f x − ½ g² s(x, t) is the
-/// difference of two terms of size |f| |x| (g² ≈ 2 |f| σ² there), so a trained score's relative
-/// error comes back multiplied by |f|: about 1000 on the conditional paths (α(1) = 0, T = 0.999),
-/// against 10 for VP and 0 for VE. The number would measure that amplification, not the model
-/// (measured: NLL 12 to 4.5e5 nats where the truth is 1–4). The exact field keeps its NLL.
-pub const STIFF_DRIFT: f64 = 200.0;
-
-/// Why the PF-ODE likelihood of the score model `name` measures its path's stiffness rather than
-/// the model ([`STIFF_DRIFT`]); None where it does not, or the model serves no score.
-fn stiff_prior_end(models: &dyn Models, name: &str) -> Option<String> {
-    let m = models.score(name)?;
-    let (t, f) = (m.path.t_max(), m.path.drift_coef(m.path.t_max()).abs());
-    (f > STIFF_DRIFT).then(|| {
-        format!(
-            "on its path {} the PF ODE's drift coefficient is |f(T)| = {f:.0} at the prior end \
-             T = {t}, which multiplies a trained score's error by about that much",
-            m.path.name()
-        )
-    })
-}
-
-/// The likelihood's summary.
-#[derive(Clone, Debug, Serialize)]
-pub struct LikelihoodResult {
-    pub model: String,
-    pub points: usize,
-    pub nfe: usize,
-    pub wall_s: f64,
-    /// Max |log q − log p| over the points where the truth is known and p > 1e-4.
-    pub max_abs_err: Option<f64>,
-    /// NLL (nats) and bits/dim on held-out target samples.
-    pub nll: Option<f64>,
-    pub bits_per_dim: Option<f64>,
-    /// KL(p‖q) ± se on held-out target samples (normalised targets).
-    pub kl: Option<f64>,
-    pub kl_se: Option<f64>,
 }
 
 /// Everything `metrics.json` holds.
@@ -135,39 +99,14 @@ pub struct RunSummary {
     pub reference: usize,
     pub models: Vec<ModelResult>,
     pub samplers: Vec<SamplerResult>,
-    pub likelihood: Option<LikelihoodResult>,
-}
-
-/// A stage spinner on stderr (hidden when stderr is not a terminal).
-pub fn stage(msg: String) -> ProgressBar {
-    let pb = ProgressBar::new_spinner();
-    if std::io::stderr().is_terminal() {
-        pb.set_draw_target(ProgressDrawTarget::stderr());
-        pb.set_style(
-            ProgressStyle::with_template("{spinner} [{elapsed_precise}] {msg}").expect("template"),
-        );
-        pb.enable_steady_tick(Duration::from_millis(200));
-    } else {
-        pb.set_draw_target(ProgressDrawTarget::hidden());
-    }
-    pb.set_message(msg);
-    pb
-}
-
-/// A seed for stage `label` that depends only on the run seed and the label (so adding a
-/// sampler does not change the others' draws).
-pub fn stage_seed(seed: u64, label: &str) -> i64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ seed.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    for b in label.bytes() {
-        h = (h ^ b as u64).wrapping_mul(0x100_0000_01b3);
-    }
-    (h >> 1) as i64
+    pub likelihood: Option<crate::likelihood::LikelihoodResult>,
 }
 
 /// Frames kept per GIF frame.
 pub const RECORD_PARTICLES: usize = 4000;
 
-/// Runs `cfg` into `opts.out` (already validated).
+/// Runs `cfg` into `opts.out` (already validated): the reference, the models, every sampler,
+/// the panel, the likelihood, then `metrics.json` and `metrics.md`.
 pub fn execute(cfg: &RunConfig, opts: &RunOpts) -> Result<RunSummary> {
     let dir = outputs::prepare_dir(&opts.out, opts.force || opts.resume)?;
     let device = opts.device;
@@ -176,97 +115,46 @@ pub fn execute(cfg: &RunConfig, opts: &RunOpts) -> Result<RunSummary> {
         &toml::to_string_pretty(cfg).context("serialising the resolved config")?,
     )?;
     let target = cfg.target.build()?;
-
     // the reference the metrics compare against: fresh samples with their own seed
     tch::manual_seed(stage_seed(cfg.seed, "reference"));
-    let reference = faults::stage(
-        Stage::Reference {
-            n: cfg.output.reference,
-        },
-        || Ok(target.sample(cfg.output.reference, device)),
-    )?;
+    let n = cfg.output.reference;
+    let reference = faults::stage(Stage::Reference { n }, || Ok(target.sample(n, device)))?;
 
     let (trained, mut model_results) = train_models(cfg, &*target, &dir, opts)?;
     let trained = TrainedSet(trained);
     let exact = exact_models(cfg, device)?;
     let models = pf_sample::exact::Chain(&trained, &exact);
-    model_results.extend(cfg.exact.iter().map(|e| ModelResult {
-        name: e.name.clone(),
-        loss: pf_sample::exact::OBJECTIVE.into(),
-        steps: 0,
-        final_loss: None,
-        wall_s: 0.0,
-        dir: String::new(),
-        nll: None,
-        bits_per_dim: None,
-        true_nll: None,
-        nll_skipped: None,
-    }));
+    model_results.extend(cfg.exact.iter().map(|e| ModelResult::exact(&e.name)));
     if cfg.output.model_nll > 0 {
-        faults::stage(
-            Stage::Likelihood {
-                points: cfg.output.model_nll,
-            },
-            || models_nll(cfg, &*target, &models, &mut model_results, device),
-        )?;
+        let points = cfg.output.model_nll;
+        faults::stage(Stage::Likelihood { points }, || {
+            likelihood::models_nll(cfg, &*target, &models, &mut model_results, device)
+        })?;
     }
-    let figures = Figures::new(cfg, &*target, &reference);
-    let mut results = Vec::new();
-    let mut finals: Vec<Tensor> = Vec::new();
-    for (i, s) in cfg.samplers.iter().enumerate() {
-        let label = s.label();
-        // --resume: a sampler finished in an earlier run is read back, not run again
-        if let Some((x, done)) = faults::resume::finished(&dir, cfg, s, opts.resume, device)? {
-            results.push(SamplerResult {
-                label: label.clone(),
-                method: s.method.clone(),
-                particles: x.size()[0] as usize,
-                wall_s: done.wall_s,
-                nfe: done.nfe,
-                acceptance: done.diagnostics.get("acceptance").copied(),
-                diagnostics: done.diagnostics,
-                metrics: report_for(&*target, &x, &reference, cfg.target.neck()),
-                samples: format!("samples_{label}.npy"),
-                figure: done.figure,
-                gif: done.gif,
-                w1: done.w1,
-            });
-            finals.push(x);
-            continue;
-        }
-        let (r, x) = run_sampler(
-            cfg, i, s, &*target, &models, &reference, &figures, &dir, device,
-        )?;
-        results.push(r);
-        finals.push(x);
+    let cx = SamplerCx {
+        cfg,
+        opts,
+        dir: &dir,
+        target: &*target,
+        models: &models,
+        reference: &reference,
+    };
+    let (results, finals) = run_samplers(&cx)?;
+    if cfg.output.plots {
+        let title = cfg.name.clone().unwrap_or_else(|| target.name());
+        figures::panel(&cx.figures(), &dir, &reference, &results, &finals, title)?;
     }
-    if cfg.output.plots && !finals.is_empty() {
-        if let Some(c) = &figures.canvas {
-            let mut panels: Vec<(String, &Tensor)> =
-                vec![("target (reference)".into(), &reference)];
-            for (r, x) in results.iter().zip(&finals) {
-                panels.push((format!("{} — E {:.1e}", r.label, r.metrics.energy), x));
-            }
-            c.panel(
-                &dir.join("panel.png"),
-                panels,
-                cfg.name.clone().unwrap_or_else(|| target.name()),
-            )?;
-        }
-    }
-
     let likelihood = match &cfg.likelihood {
         Some(l) => {
             let points = match l.points {
                 LikelihoodPoints::Grid { n, .. } | LikelihoodPoints::Samples { n } => n,
             };
             Some(faults::stage(Stage::Likelihood { points }, || {
-                run_likelihood(l, &*target, &models, &dir, cfg, device)
+                likelihood::run_likelihood(l, &*target, &models, &dir, cfg, device)
             })?)
         }
         None => None,
     };
-
     let summary = RunSummary {
         name: cfg.name.clone(),
         target: target.name(),
@@ -282,49 +170,83 @@ pub fn execute(cfg: &RunConfig, opts: &RunOpts) -> Result<RunSummary> {
         &dir.join("metrics.json"),
         &serde_json::to_string_pretty(&summary)?,
     )?;
-    outputs::text(&dir.join("metrics.md"), &metrics_markdown(&summary))?;
+    let md = crate::report::metrics_markdown(&summary);
+    outputs::text(&dir.join("metrics.md"), &md)?;
     Ok(summary)
 }
 
-/// Each model's PF-ODE NLL on `output.model_nll` fresh target samples (the same for every
-/// model, their own seed), dopri5 at rtol = atol = 1e-5 with the exact trace; DDPM noise models
-/// have no ODE and are skipped.
-fn models_nll(
-    cfg: &RunConfig,
-    target: &dyn Target,
-    models: &dyn Models,
-    results: &mut [ModelResult],
-    device: Device,
-) -> Result<()> {
-    tch::manual_seed(stage_seed(cfg.seed, "model-nll"));
-    let h = target.sample(cfg.output.model_nll, device);
-    let truth = target
-        .normalised()
-        .then(|| target.log_prob(&h))
-        .flatten()
-        .map(|p| -p.mean(Kind::Double).double_value(&[]));
-    let lik = Likelihood::default();
-    for r in results.iter_mut() {
-        let has_ode = models.score(&r.name).is_some()
-            || models.velocity(&r.name).is_some_and(|v| v.path.is_some());
-        if !has_ode {
-            continue;
-        }
-        if r.loss != pf_sample::exact::OBJECTIVE {
-            if let Some(why) = stiff_prior_end(models, &r.name) {
-                r.nll_skipped = Some(why);
-                continue;
-            }
-        }
-        let pb = stage(format!("NLL of model {}", r.name));
-        let q = model_loglik(models, &r.name, &lik, &h)
-            .with_context(|| format!("NLL of model {}", r.name))?;
-        pb.finish_and_clear();
-        r.nll = Some(-q.logp.mean(Kind::Double).double_value(&[]));
-        r.bits_per_dim = Some(q.bits_per_dim.mean(Kind::Double).double_value(&[]));
-        r.true_nll = truth;
+/// What every sampler of a run is run against.
+struct SamplerCx<'a> {
+    cfg: &'a RunConfig,
+    opts: &'a RunOpts,
+    dir: &'a Path,
+    target: &'a dyn Target,
+    models: &'a dyn Models,
+    reference: &'a Tensor,
+}
+
+impl SamplerCx<'_> {
+    fn figures(&self) -> Figures {
+        Figures::new(self.cfg, self.target, self.reference)
     }
-    Ok(())
+}
+
+/// Every sampler in config order: read back where `--resume` finds it finished, else run.
+fn run_samplers(cx: &SamplerCx) -> Result<(Vec<SamplerResult>, Vec<Tensor>)> {
+    let (cfg, dir, device) = (cx.cfg, cx.dir, cx.opts.device);
+    let figures = cx.figures();
+    let (mut results, mut finals) = (Vec::new(), Vec::new());
+    for (i, s) in cfg.samplers.iter().enumerate() {
+        let (r, x) = match faults::resume::finished(dir, cfg, s, cx.opts.resume, device)? {
+            Some((x, done)) => (resumed(cx, s, &x, done), x),
+            None => run_sampler(cx, i, s, &figures)?,
+        };
+        results.push(r);
+        finals.push(x);
+    }
+    Ok((results, finals))
+}
+
+/// The result of a sampler finished in an earlier run, scored again.
+fn resumed(
+    cx: &SamplerCx,
+    s: &SamplerSpec,
+    x: &Tensor,
+    done: faults::resume::SamplerDone,
+) -> SamplerResult {
+    let label = s.label();
+    SamplerResult {
+        samples: format!("samples_{label}.npy"),
+        label,
+        method: s.method.clone(),
+        particles: x.size()[0] as usize,
+        wall_s: done.wall_s,
+        nfe: done.nfe,
+        acceptance: done.diagnostics.get("acceptance").copied(),
+        diagnostics: done.diagnostics,
+        metrics: report_for(cx.target, x, cx.reference, cx.cfg.target.neck()),
+        figure: done.figure,
+        gif: done.gif,
+        w1: done.w1,
+    }
+}
+
+impl ModelResult {
+    /// An `[[exact]]` model's row: nothing trained.
+    fn exact(name: &str) -> Self {
+        Self {
+            name: name.into(),
+            loss: pf_sample::exact::OBJECTIVE.into(),
+            steps: 0,
+            final_loss: None,
+            wall_s: 0.0,
+            dir: String::new(),
+            nll: None,
+            bits_per_dim: None,
+            true_nll: None,
+            nll_skipped: None,
+        }
+    }
 }
 
 /// The `[[exact]]` models of a run, built on the target's mixture (validation made sure it has one).
@@ -398,57 +320,22 @@ fn train_models(
     Ok((trained, results))
 }
 
-/// How a run draws its samples: a 2-D canvas over the target, or a 1-D histogram range.
-struct Figures {
-    canvas: Option<plots::Canvas>,
-    range_1d: Option<(f64, f64)>,
-}
-
-impl Figures {
-    fn new(cfg: &RunConfig, target: &dyn Target, reference: &Tensor) -> Self {
-        let dim = target.dim();
-        let canvas = (dim >= 2).then(|| {
-            plots::Canvas::new(
-                target,
-                &cfg.target,
-                reference,
-                cfg.output.window,
-                cfg.output.plot_particles,
-            )
-        });
-        let range_1d = (dim == 1).then(|| {
-            let c = reference.select(1, 0).to_kind(Kind::Double);
-            let q = |p: f64| {
-                c.quantile_scalar(p, None, false, "linear")
-                    .double_value(&[])
-            };
-            let (lo, hi) = (q(0.001), q(0.999));
-            (lo - 0.15 * (hi - lo), hi + 0.15 * (hi - lo))
-        });
-        Self { canvas, range_1d }
-    }
-}
-
 /// Runs sampler `i` under its own seed, scores it and writes its samples and figures.
-#[allow(clippy::too_many_arguments)]
 fn run_sampler(
-    cfg: &RunConfig,
+    cx: &SamplerCx,
     i: usize,
     s: &SamplerSpec,
-    target: &dyn Target,
-    models: &dyn Models,
-    reference: &Tensor,
     figures: &Figures,
-    dir: &Path,
-    device: Device,
 ) -> Result<(SamplerResult, Tensor)> {
+    let (cfg, target, reference, dir) = (cx.cfg, cx.target, cx.reference, cx.dir);
+    let device = cx.opts.device;
     let label = s.label();
     let pb = stage(format!("sampler {}/{}: {label}", i + 1, cfg.samplers.len()));
     tch::manual_seed(stage_seed(cfg.seed, &format!("sampler/{label}")));
     let fused = cfg.target.fused_langevin();
-    let cx = Ctx {
+    let scx = Ctx {
         target,
-        models,
+        models: cx.models,
         ratio: Some(&crate::discriminator::DiscriminatorFactory),
         device,
         fused: fused.as_deref(),
@@ -460,7 +347,7 @@ fn run_sampler(
     };
     // pf-sample's errors start with the method; name the sampler when its label differs
     let out = faults::stage(sampling, || {
-        chunked::run(s, &cx, s.record.filter(|_| cfg.output.gif)).with_context(|| {
+        chunked::run(s, &scx, s.record.filter(|_| cfg.output.gif)).with_context(|| {
             if label == s.method {
                 format!("sampler[{i}]")
             } else {
@@ -472,14 +359,14 @@ fn run_sampler(
     let wall_s = started.elapsed().as_secs_f64();
     pb.finish_and_clear();
     let metrics = report_for(target, &out.x, reference, cfg.target.neck());
-    tracing::info!(sampler = %label, wall_s, energy = metrics.energy, "sampled");
+    tracing::info!(sampler = %label, wall_s, energy = metrics.energy(), "sampled");
     let samples = format!("samples_{label}.npy");
     outputs::npy(&dir.join(&samples), &out.x)?;
     if i == 0 {
         outputs::npy(&dir.join("samples.npy"), &out.x)?;
     }
-    let title = format!("{label} — energy {:.2e}", metrics.energy);
-    let (figure, gif) = sampler_figures(cfg, &label, title, target, &out, figures, dir)?;
+    let title = format!("{label} — energy {:.2e}", metrics.energy());
+    let (figure, gif) = figures::sampler_figures(cfg, &label, title, target, &out, figures, dir)?;
     let w1 = time_marginals::write(cfg, s, &label, target, &out, dir)?;
     let done = faults::resume::SamplerDone {
         nfe: out.nfe,
@@ -507,287 +394,10 @@ fn run_sampler(
     Ok((result, out.x))
 }
 
-/// A sampler's scatter (or 1-D histogram), density, trajectory plots and GIF.
-fn sampler_figures(
-    cfg: &RunConfig,
-    label: &str,
-    title: String,
-    target: &dyn Target,
-    out: &SampleOut,
-    figures: &Figures,
-    dir: &Path,
-) -> Result<(Option<String>, Option<String>)> {
-    let (mut figure, mut gif) = (None, None);
-    if cfg.output.plots {
-        let f = format!("{label}.png");
-        if let Some(c) = &figures.canvas {
-            c.scatter(&dir.join(&f), &out.x, title)?;
-        } else if let Some(r) = figures.range_1d {
-            let n = cfg.output.plot_particles.max(20_000);
-            plots::hist_1d(&dir.join(&f), target, &out.x, title, r, n)?;
-        }
-        figure = Some(f);
-        if let Some(c) = &figures.canvas {
-            let sd = format!("{label}: sample density");
-            c.density(&dir.join(format!("{label}_density.png")), &out.x, sd)?;
-            if let Some(tr) = &out.trajectory {
-                let tp = dir.join(format!("{label}_trajectories.png"));
-                c.trajectories(&tp, tr, label.to_string())?;
-                c.strip(
-                    &dir.join(format!("{label}_strip.png")),
-                    tr,
-                    label.to_string(),
-                )?;
-            }
-        }
-    }
-    if let (Some(c), Some(tr)) = (&figures.canvas, &out.trajectory) {
-        let g = format!("{label}.gif");
-        let (frames, delay) = (cfg.output.gif_frames, cfg.output.gif_delay_ms);
-        c.gif(&dir.join(&g), tr, label.to_string(), frames, delay)?;
-        gif = Some(g);
-    }
-    Ok((figure, gif))
-}
-
 fn rel(base: &Path, p: &Path) -> String {
     p.strip_prefix(base)
         .map(|r| r.display().to_string())
         .ok()
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| ".".into())
-}
-
-/// The PF-ODE likelihood solver a `[likelihood]` table asks for.
-fn likelihood_solver(l: &crate::config::LikelihoodConfig) -> Likelihood {
-    let trace = match l.trace.as_str() {
-        "exact" => Trace::Exact,
-        _ => Trace::Hutchinson {
-            probes: l.probes,
-            probe: if l.probe == "gaussian" {
-                Probe::Gaussian
-            } else {
-                Probe::Rademacher
-            },
-        },
-    };
-    Likelihood {
-        t_eps: l.t_eps,
-        rtol: l.rtol,
-        atol: l.atol,
-        trace,
-        chunk: l.chunk,
-        ..Likelihood::default()
-    }
-}
-
-/// log p(x) through the PF ODE of model `name` (trained or exact): its score on its Gaussian
-/// path where it serves one, else its velocity; the prior N(0, σ(1)² I) of that path.
-pub fn model_loglik(
-    models: &dyn Models,
-    name: &str,
-    lik: &Likelihood,
-    x: &Tensor,
-) -> Result<pf_sample::likelihood::LogLik> {
-    if let Some(m) = models.score(name) {
-        let prior = Prior::Normal {
-            std: m.path.prior_std(),
-        };
-        return Ok(lik.score(&*m.path, &m.field, x, &prior)?);
-    }
-    let m = models
-        .velocity(name)
-        .with_context(|| format!("model {name} serves neither a score nor a velocity"))?;
-    let path = m.path.as_ref().with_context(|| {
-        format!("model {name}: a velocity off a Gaussian path has no prior density")
-    })?;
-    let prior = Prior::Normal {
-        std: path.prior_std(),
-    };
-    Ok(lik.velocity(&m.field, x, &prior)?)
-}
-
-/// Log-likelihoods of the `[likelihood]` points (and held-out samples) under a model.
-fn run_likelihood(
-    l: &crate::config::LikelihoodConfig,
-    target: &dyn Target,
-    models: &dyn Models,
-    dir: &Path,
-    cfg: &RunConfig,
-    device: Device,
-) -> Result<LikelihoodResult> {
-    tch::manual_seed(stage_seed(cfg.seed, "likelihood"));
-    let x = match l.points {
-        LikelihoodPoints::Grid { lo, hi, n } => {
-            Tensor::linspace(lo, hi, n as i64, (Kind::Float, device)).view([-1, 1])
-        }
-        LikelihoodPoints::Samples { n } => target.sample(n, device),
-    };
-    let lik = likelihood_solver(l);
-    if !cfg.exact.iter().any(|e| e.name == l.model) {
-        if let Some(why) = stiff_prior_end(models, &l.model) {
-            tracing::warn!("likelihood of model {}: {why}", l.model);
-        }
-    }
-    let eval = |x: &Tensor| model_loglik(models, &l.model, &lik, x);
-    let pb = stage(format!("likelihood: {} points", x.size()[0]));
-    let started = Instant::now();
-    let out = eval(&x).context("likelihood")?;
-    let wall_s = started.elapsed().as_secs_f64();
-    pb.finish_and_clear();
-    outputs::npy(
-        &dir.join("loglik.npy"),
-        &Tensor::cat(
-            &[
-                x.to_kind(Kind::Float),
-                out.logp.to_kind(Kind::Float).unsqueeze(1),
-            ],
-            1,
-        ),
-    )?;
-    let truth = if target.normalised() {
-        target.log_prob(&x)
-    } else {
-        None
-    };
-    let max_abs_err = truth.as_ref().map(|t| {
-        let mask = t.gt(1e-4f64.ln());
-        let d = (&out.logp - t).abs().masked_select(&mask);
-        if d.numel() == 0 {
-            f64::NAN
-        } else {
-            d.max().double_value(&[])
-        }
-    });
-    if cfg.output.plots && target.dim() == 1 {
-        let xs: Vec<f64> =
-            Vec::try_from(x.view([-1]).to_kind(Kind::Double).to_device(Device::Cpu))?;
-        let ys: Vec<f64> = Vec::try_from(out.logp.to_kind(Kind::Double).to_device(Device::Cpu))?;
-        let tv = truth
-            .as_ref()
-            .map(|t| Vec::try_from(t.to_kind(Kind::Double).to_device(Device::Cpu)))
-            .transpose()?;
-        plots::loglik_curves(&dir.join("loglik.png"), xs, ys, tv)?;
-    }
-    // held-out samples: NLL, bits/dim, KL(p‖q)
-    let (mut nll, mut bpd, mut kl, mut kl_se) = (None, None, None, None);
-    if l.heldout > 0 {
-        tch::manual_seed(stage_seed(cfg.seed, "likelihood/heldout"));
-        let h = target.sample(l.heldout, device);
-        let q = eval(&h).context("likelihood on held-out samples")?;
-        nll = Some(-q.logp.mean(Kind::Double).double_value(&[]));
-        bpd = Some(q.bits_per_dim.mean(Kind::Double).double_value(&[]));
-        if target.normalised() {
-            if let Some(p) = target.log_prob(&h) {
-                let k = kl_estimate(&p, &q.logp);
-                kl = Some(k.kl);
-                kl_se = Some(k.se);
-            }
-        }
-    }
-    Ok(LikelihoodResult {
-        model: l.model.clone(),
-        points: x.size()[0] as usize,
-        nfe: out.nfe,
-        wall_s,
-        max_abs_err,
-        nll,
-        bits_per_dim: bpd,
-        kl,
-        kl_se,
-    })
-}
-
-/// The Markdown table of a run.
-pub fn metrics_markdown(s: &RunSummary) -> String {
-    let mut md = format!(
-        "# {}\n\ntarget `{}`, seed {}, device {}, {} reference samples\n\n",
-        s.name.clone().unwrap_or_else(|| "pflow run".into()),
-        s.target,
-        s.seed,
-        s.device,
-        s.reference
-    );
-    if !s.samplers.is_empty() {
-        md += &sampler_table(&s.samplers);
-    }
-    if !s.models.is_empty() {
-        md += "\n";
-        md += &model_table(&s.models);
-    }
-    if let Some(l) = &s.likelihood {
-        let f = |v: Option<f64>| v.map_or("–".into(), |v| format!("{v:.4}"));
-        md += &format!(
-            "\n| likelihood model | points | NFE | wall s | max abs err (nats) | NLL (nats) | bits/dim | KL(p‖q) ± se |\n|---|---|---|---|---|---|---|---|\n| {} | {} | {} | {:.2} | {} | {} | {} | {} ± {} |\n",
-            l.model, l.points, l.nfe, l.wall_s, f(l.max_abs_err), f(l.nll), f(l.bits_per_dim), f(l.kl), f(l.kl_se)
-        );
-    }
-    md
-}
-
-/// The models table (loss, steps, final loss, wall time; the PF-ODE NLL where measured).
-pub fn model_table(ms: &[ModelResult]) -> String {
-    let nll = ms.iter().any(|m| m.nll.is_some());
-    let mut md = String::from("| model | loss | steps | final loss | wall s |");
-    md += if nll {
-        " NLL (nats) | bits/dim | true NLL |\n|---|---|---|---|---|---|---|---|\n"
-    } else {
-        "\n|---|---|---|---|---|\n"
-    };
-    let f = |v: Option<f64>| v.map_or("–".into(), |v| format!("{v:.4}"));
-    for m in ms {
-        md += &format!(
-            "| {} | {} | {} | {} | {:.1} |",
-            m.name,
-            m.loss,
-            m.steps,
-            f(m.final_loss),
-            m.wall_s
-        );
-        if nll {
-            md += &format!(
-                " {} | {} | {} |",
-                f(m.nll),
-                f(m.bits_per_dim),
-                f(m.true_nll)
-            );
-        }
-        md += "\n";
-    }
-    for m in ms {
-        if let Some(why) = &m.nll_skipped {
-            md += &format!("\nNo NLL for model {}: {why}.\n", m.name);
-        }
-    }
-    md
-}
-
-/// The per-sampler metrics table (energy, MMD², sliced W₁, neck, log p tails, wall time, NFE).
-pub fn sampler_table(rs: &[SamplerResult]) -> String {
-    let mut md = String::from(
-        "| method | particles | energy distance | MMD² | sliced W₁ | neck share (true 0.05) | neck x std (true) | log p KS | below q₀.₀₀₁ of log p (true 0.001) | wall s | NFE | non-finite |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n",
-    );
-    for r in rs {
-        let m = &r.metrics;
-        let (share, xs) = match &m.neck {
-            Some(k) => (
-                format!("{:.4}", k.share),
-                k.x_std.map_or(format!("– ({:.4})", k.x_std_target), |s| {
-                    format!("{s:.4} ({:.4})", k.x_std_target)
-                }),
-            ),
-            None => ("–".into(), "–".into()),
-        };
-        let acc: String = r
-            .diagnostics
-            .iter()
-            .map(|(k, v)| format!(" ({k} {v:.2})"))
-            .collect();
-        let (ks, low) = tail_cells(m.tails.as_ref());
-        md += &format!(
-            "| {}{acc} | {} | {:.3e} | {:.3e} | {:.3e} | {share} | {xs} | {ks} | {low} | {:.2} | {} | {} |\n",
-            r.label, r.particles, m.energy, m.mmd2, m.sliced_w1, r.wall_s, r.nfe, m.n_nonfinite
-        );
-    }
-    md
 }

@@ -1,7 +1,7 @@
 //! Seed 002's time-resolved view of a 1-D run: where a sampler records a trajectory,
 //! `<label>_paths.png` (x against t for a few hundred particles), and, when the target is a
 //! Gaussian mixture and the sampler follows a `[[model]]`'s Gaussian path
-//! ([`pf_sample::Sampler::path_model`]), `<label>_marginals.png`: histograms at chosen times
+//! ([`pf_sample::ModelUse::path`]), `<label>_marginals.png`: histograms at chosen times
 //! against the exact marginal p_t of that path, with W₁ per time.
 //!
 //! The exact marginal: a mixture Σ_k w_k N(μ_k, s_k²) pushed along x_t = α(t) x₀ + σ(t) ε is
@@ -40,9 +40,9 @@ pub struct W1ByTime {
 }
 
 /// The Gaussian path sampler `s` follows: that of the `[[model]]` or `[[exact]]` model its
-/// [`path_model`](pf_sample::Sampler::path_model) names, where the model has one.
+/// [`models`](pf_sample::Sampler::models) names the path of, where the model has one.
 fn model_path(cfg: &RunConfig, s: &SamplerSpec) -> Result<Option<Arc<dyn GaussianPath>>> {
-    let Some(name) = s.sampler.path_model() else {
+    let Some(name) = s.sampler.models().path else {
         return Ok(None);
     };
     let path = cfg

@@ -133,12 +133,9 @@ fn statuses(plan: &Plan, dir: &Path) -> Result<Vec<Status>> {
         .collect()
 }
 
-/// The headline metrics of sweep.md (besides the plotted one).
-const HEADLINE: [&str; 10] = [
-    ".metrics.energy",
-    ".metrics.mmd2",
-    ".metrics.sliced_w1",
-    ".neck.share",
+/// sweep.md's columns besides every sampler metric of pf-core's metric table and the plotted
+/// one: MALA's acceptance, the models' final loss and the likelihood's numbers.
+const HEADLINE: [&str; 6] = [
     ".acceptance",
     ".final_loss",
     "likelihood.nll",
@@ -146,6 +143,16 @@ const HEADLINE: [&str; 10] = [
     "likelihood.max_abs_err",
     "likelihood.bits_per_dim",
 ];
+
+/// Whether sweep.md shows column `c` (a dotted metrics.json path): a sampler's value of any
+/// column of the metric table, or one of [`HEADLINE`].
+fn headline(c: &str) -> bool {
+    let metric = c
+        .strip_prefix("samplers.")
+        .and_then(|r| r.split_once(".metrics."));
+    metric.is_some_and(|(_, k)| pf_core::metrics::columns().any(|col| col.key == k))
+        || HEADLINE.iter().any(|h| c.ends_with(h))
+}
 
 /// A column's name in sweep.md: `samplers.ula.metrics.energy` → `ula energy`.
 fn short(col: &str) -> String {
@@ -377,7 +384,7 @@ fn summary(
     let groups = seed_groups(plan);
     let mut md_cols: Vec<String> = metric_cols
         .iter()
-        .filter(|c| HEADLINE.iter().any(|h| c.ends_with(h)))
+        .filter(|c| headline(c))
         .cloned()
         .collect();
     for (c, _) in plotted {
