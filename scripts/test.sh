@@ -32,7 +32,7 @@ if [[ $(id -u) -eq 0 ]]; then scripts/slurm-up.sh; else echo "not root: the Slur
 step "cargo test --workspace"
 cargo test --workspace
 
-step "a researcher's crate outside the workspace (examples/baoab copied, built, run, tested)"
+step "a researcher's crate outside the workspace (examples/ncsn copied, built, run, tested)"
 scripts/outside-crate.sh
 
 step "scripts/claim_table.py --self-test (the claim doc's generated verdicts)"
