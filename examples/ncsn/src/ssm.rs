@@ -217,12 +217,7 @@ impl Ssm {
             let s = model.predict_as(Param::Score, &x, t, &c);
             let kind = s.kind();
             let row_sum = |a: &Tensor| a.sum_dim_intlist(-1, false, kind);
-            let mut jac = Tensor::zeros([x.size()[0]], (kind, x.device()));
-            let mut quad = if self.cfg.variance_reduction {
-                row_sum(&s.square()) * 0.5
-            } else {
-                jac.zeros_like()
-            };
+            let (mut jac, mut quad) = (Vec::with_capacity(v.len()), Vec::new());
             for vm in v {
                 let sv = row_sum(&(&s * vm)); // vᵀ s per row, [N]
                 if sv.requires_grad() {
@@ -232,17 +227,22 @@ impl Ssm {
                     let g = Tensor::run_backward(&[sv.sum(kind)], &[&x], true, true)
                         .pop()
                         .expect("one gradient");
-                    jac = jac + row_sum(&(g * vm));
+                    jac.push(row_sum(&(g * vm)));
                 }
                 if !self.cfg.variance_reduction {
-                    quad = quad + sv.square() * 0.5;
+                    quad.push(sv.square() * 0.5);
                 }
             }
+            // Σ over the projections (no Jacobian terms when the prediction carries no graph)
+            let total = |terms: Vec<Tensor>| match terms.len() {
+                0 => Tensor::zeros([x.size()[0]], (kind, x.device())),
+                _ => Tensor::stack(&terms, 0).sum_dim_intlist(0, false, kind),
+            };
             let m = v.len() as f64;
             let per = if self.cfg.variance_reduction {
-                jac / m + quad
+                total(jac) / m + row_sum(&s.square()) * 0.5
             } else {
-                (jac + quad) / m
+                (total(jac) + total(quad)) / m
             };
             let lambda = self.cfg.weighting.lambda_t(&*self.path, t, &c);
             per * lambda.view([-1])

@@ -88,10 +88,11 @@ fn half_dsm_expected(path: &dyn GaussianPath, t: f64, a: &Mat, b: &[f64; D]) -> 
     let (m, _) = marginal(path, t);
     let data_var = STD.map(|s| c.alpha * c.alpha * s * s);
     let (sg, lam) = (c.sigma, c.sigma * c.sigma);
+    // ‖σ A + I/σ‖²_F
     let mut frob = 0.0;
-    for i in 0..D {
-        for j in 0..D {
-            let e = sg * a[i][j] + if i == j { 1.0 / sg } else { 0.0 };
+    for (i, row) in a.iter().enumerate() {
+        for (j, aij) in row.iter().enumerate() {
+            let e = sg * aij + if i == j { 1.0 / sg } else { 0.0 };
             frob += e * e;
         }
     }
