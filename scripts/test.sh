@@ -39,7 +39,7 @@ cargo test --workspace
 export PF_BIN="$PWD/target/debug/pf"
 test -x "$PF_BIN"
 
-step "a researcher's crate outside the workspace (examples/baoab copied, built, run, tested)"
+step "a researcher's crate outside the workspace (examples/ncsn copied, built, run, tested)"
 scripts/outside-crate.sh
 
 step "scripts/claim_table.py --self-test (the claim doc's generated verdicts)"
