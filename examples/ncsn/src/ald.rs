@@ -28,7 +28,8 @@ use pf_core::field::{FieldKind, ScoreField};
 use pf_core::path::GaussianPath;
 use pf_core::rng::GaussianStream;
 use pf_sample::{
-    Check, Ctx, Driver, Error, Footprint, InitConfig, Quick, Result, SampleOut, Sampler, Start,
+    Budget, Check, Ctx, Driver, Error, Footprint, InitConfig, ModelUse, Quick, Result, SampleOut,
+    Sampler, Start,
 };
 use serde::{Deserialize, Serialize};
 use tch::{Device, Kind, Tensor};
@@ -256,19 +257,18 @@ impl AldConfig {
 }
 
 impl Sampler for AldConfig {
-    fn particles(&self) -> usize {
-        self.particles
+    /// Independent particles over `steps_per_level` steps at each level (`--quick` overrides
+    /// how the steps shrink, below).
+    fn budget(&mut self) -> Budget<'_> {
+        Budget::new(&mut self.particles, &mut self.steps_per_level)
     }
-    fn set_particles(&mut self, n: usize) -> bool {
-        self.particles = n;
-        true
+    /// It evaluates `model`; its particles follow no path's marginals (each level is a Langevin
+    /// chain at one noise scale, not the path's p_t at a time).
+    fn models(&self) -> ModelUse<'_> {
+        ModelUse::models(&[&self.model])
     }
     fn footprint(&self) -> Footprint {
-        Footprint::new(
-            12.0,
-            self.levels * self.steps_per_level,
-            &[self.model.as_str()],
-        )
+        Footprint::new(12.0, self.levels * self.steps_per_level)
     }
     fn check(&self, cx: &Check) -> Result<()> {
         let m = cx.model("model", &self.model, FieldKind::Score)?;
