@@ -242,10 +242,9 @@ fn sizes(args: &BenchArgs, defaults: Sizes) -> Result<Sizes> {
     })
 }
 
-pub fn run(args: &BenchArgs, device: Device, seed: Option<u64>) -> Result<()> {
-    let seed = seed.unwrap_or(0) as i64;
-    let w = args.workload.as_str();
-    let defaults = match w {
+/// Workload `w`'s default sizes (an error lists the workloads when it is unknown).
+fn default_sizes(w: &str) -> Result<Sizes> {
+    Ok(match w {
         "langevin-funnel" | "langevin-ring" => Sizes {
             particles: Some(10_000),
             steps: Some(1500),
@@ -294,7 +293,14 @@ pub fn run(args: &BenchArgs, device: Device, seed: Option<u64>) -> Result<()> {
                 scale::WORKLOADS.join(", ")
             ),
         },
-    };
+    })
+}
+
+/// Runs one workload and prints its JSON line.
+pub fn run(args: &BenchArgs, device: Device, seed: Option<u64>) -> Result<()> {
+    let seed = seed.unwrap_or(0) as i64;
+    let w = args.workload.as_str();
+    let defaults = default_sizes(w)?;
     let is_scale = w.starts_with("scale-");
     let is_dim = w.starts_with("dim-");
     if args.chunk.is_some() && !(is_scale || is_dim) {

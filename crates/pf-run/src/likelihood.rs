@@ -143,6 +143,37 @@ pub fn model_loglik(
     Ok(lik.velocity(&m.field, x, &prior)?)
 }
 
+/// Max |log q − log p| over the points where the true density exceeds 1e-4 (NaN where none does).
+fn max_abs_err(logq: &Tensor, logp: &Tensor) -> f64 {
+    let mask = logp.gt(1e-4f64.ln());
+    let d = (logq - logp).abs().masked_select(&mask);
+    if d.numel() == 0 {
+        f64::NAN
+    } else {
+        d.max().double_value(&[])
+    }
+}
+
+/// NLL (nats), bits/dim and KL(p‖q) ± se (normalised targets) on `n` fresh target samples.
+type Heldout = (Option<f64>, Option<f64>, Option<f64>, Option<f64>);
+fn heldout(
+    target: &dyn Target,
+    eval: &dyn Fn(&Tensor) -> Result<pf_sample::likelihood::LogLik>,
+    n: usize,
+    device: Device,
+) -> Result<Heldout> {
+    let h = target.sample(n, device);
+    let q = eval(&h).context("likelihood on held-out samples")?;
+    let nll = -q.logp.mean(Kind::Double).double_value(&[]);
+    let bpd = q.bits_per_dim.mean(Kind::Double).double_value(&[]);
+    let kl = target
+        .normalised()
+        .then(|| target.log_prob(&h))
+        .flatten()
+        .map(|p| kl_estimate(&p, &q.logp));
+    Ok((Some(nll), Some(bpd), kl.map(|k| k.kl), kl.map(|k| k.se)))
+}
+
 /// Log-likelihoods of the `[likelihood]` points (and held-out samples) under a model.
 pub fn run_likelihood(
     l: &crate::config::LikelihoodConfig,
@@ -181,46 +212,22 @@ pub fn run_likelihood(
             1,
         ),
     )?;
-    let truth = if target.normalised() {
-        target.log_prob(&x)
+    let truth = target.normalised().then(|| target.log_prob(&x)).flatten();
+    let max_abs_err = truth.as_ref().map(|t| max_abs_err(&out.logp, t));
+    if cfg.output.plots && target.dim() == 1 {
+        let host = |t: &Tensor| {
+            Vec::<f64>::try_from(t.view([-1]).to_kind(Kind::Double).to_device(Device::Cpu))
+        };
+        let tv = truth.as_ref().map(host).transpose()?;
+        plots::loglik_curves(&dir.join("loglik.png"), host(&x)?, host(&out.logp)?, tv)?;
+    }
+    let held = if l.heldout > 0 {
+        tch::manual_seed(stage_seed(cfg.seed, "likelihood/heldout"));
+        Some(heldout(target, &eval, l.heldout, device)?)
     } else {
         None
     };
-    let max_abs_err = truth.as_ref().map(|t| {
-        let mask = t.gt(1e-4f64.ln());
-        let d = (&out.logp - t).abs().masked_select(&mask);
-        if d.numel() == 0 {
-            f64::NAN
-        } else {
-            d.max().double_value(&[])
-        }
-    });
-    if cfg.output.plots && target.dim() == 1 {
-        let xs: Vec<f64> =
-            Vec::try_from(x.view([-1]).to_kind(Kind::Double).to_device(Device::Cpu))?;
-        let ys: Vec<f64> = Vec::try_from(out.logp.to_kind(Kind::Double).to_device(Device::Cpu))?;
-        let tv = truth
-            .as_ref()
-            .map(|t| Vec::try_from(t.to_kind(Kind::Double).to_device(Device::Cpu)))
-            .transpose()?;
-        plots::loglik_curves(&dir.join("loglik.png"), xs, ys, tv)?;
-    }
-    // held-out samples: NLL, bits/dim, KL(p‖q)
-    let (mut nll, mut bpd, mut kl, mut kl_se) = (None, None, None, None);
-    if l.heldout > 0 {
-        tch::manual_seed(stage_seed(cfg.seed, "likelihood/heldout"));
-        let h = target.sample(l.heldout, device);
-        let q = eval(&h).context("likelihood on held-out samples")?;
-        nll = Some(-q.logp.mean(Kind::Double).double_value(&[]));
-        bpd = Some(q.bits_per_dim.mean(Kind::Double).double_value(&[]));
-        if target.normalised() {
-            if let Some(p) = target.log_prob(&h) {
-                let k = kl_estimate(&p, &q.logp);
-                kl = Some(k.kl);
-                kl_se = Some(k.se);
-            }
-        }
-    }
+    let (nll, bpd, kl, kl_se) = held.unwrap_or_default();
     Ok(LikelihoodResult {
         model: l.model.clone(),
         points: x.size()[0] as usize,
