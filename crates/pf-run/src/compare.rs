@@ -210,7 +210,8 @@ mod tests {
         families.sort();
         families.dedup();
         families.retain(|f| !NOT_TARGET_SAMPLERS.contains(&f.as_str()));
-        assert!(families.len() >= 16, "{families:?}");
+        // the leaderboard's 16 families are 11 methods (pf-ode with 4 solvers, reverse-sde on 3 paths)
+        assert!(families.len() >= 11, "{families:?}");
         for (s, cfg) in SUITES.iter().zip(&cfgs) {
             for m in &families {
                 assert!(
