@@ -17,7 +17,7 @@ cargo fmt --all -- --check
 step "cargo clippy (-D warnings)"
 cargo clippy --workspace --all-targets -- -D warnings
 
-for p in pf-build pf-core pf-nets pf-train pf-sample pf-viz pf-run pf; do
+for p in pf-build pf-fs pf-core pf-nets pf-train pf-sample pf-viz pf-run pf; do
   step "cargo build -p $p (alone)"
   cargo build -p "$p"
 done
