@@ -13,12 +13,12 @@
 
 pub mod chunked;
 pub mod models;
-pub mod outputs;
 pub mod plots;
 pub mod time_marginals;
 
 use crate::config::{LikelihoodPoints, RunConfig, SamplerSpec};
 use crate::faults::{self, Stage};
+use crate::{io, resume};
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use models::{Trained, TrainedSet};
@@ -164,14 +164,12 @@ pub fn stage_seed(seed: u64, label: &str) -> i64 {
     (h >> 1) as i64
 }
 
-/// Frames kept per GIF frame.
-pub const RECORD_PARTICLES: usize = 4000;
-
-/// Runs `cfg` into `opts.out` (already validated).
-pub fn execute(cfg: &RunConfig, opts: &RunOpts) -> Result<RunSummary> {
-    let dir = outputs::prepare_dir(&opts.out, opts.force || opts.resume)?;
+/// Runs every stage of `cfg` (already validated) into `opts.out`: reference samples, models,
+/// samplers, likelihood, then metrics.json and metrics.md.
+pub fn run_stages(cfg: &RunConfig, opts: &RunOpts) -> Result<RunSummary> {
+    let dir = io::prepare_dir(&opts.out, opts.force || opts.resume)?;
     let device = opts.device;
-    outputs::text(
+    io::text(
         &dir.join("config.toml"),
         &toml::to_string_pretty(cfg).context("serialising the resolved config")?,
     )?;
@@ -211,49 +209,14 @@ pub fn execute(cfg: &RunConfig, opts: &RunOpts) -> Result<RunSummary> {
         )?;
     }
     let figures = Figures::new(cfg, &*target, &reference);
-    let mut results = Vec::new();
-    let mut finals: Vec<Tensor> = Vec::new();
-    for (i, s) in cfg.samplers.iter().enumerate() {
-        let label = s.label();
-        // --resume: a sampler finished in an earlier run is read back, not run again
-        if let Some((x, done)) = faults::resume::finished(&dir, cfg, s, opts.resume, device)? {
-            results.push(SamplerResult {
-                label: label.clone(),
-                method: s.method.clone(),
-                particles: x.size()[0] as usize,
-                wall_s: done.wall_s,
-                nfe: done.nfe,
-                acceptance: done.diagnostics.get("acceptance").copied(),
-                diagnostics: done.diagnostics,
-                metrics: report_for(&*target, &x, &reference, cfg.target.neck()),
-                samples: format!("samples_{label}.npy"),
-                figure: done.figure,
-                gif: done.gif,
-                w1: done.w1,
-            });
-            finals.push(x);
-            continue;
-        }
-        let (r, x) = run_sampler(
-            cfg, i, s, &*target, &models, &reference, &figures, &dir, device,
-        )?;
-        results.push(r);
-        finals.push(x);
-    }
-    if cfg.output.plots && !finals.is_empty() {
-        if let Some(c) = &figures.canvas {
-            let mut panels: Vec<(String, &Tensor)> =
-                vec![("target (reference)".into(), &reference)];
-            for (r, x) in results.iter().zip(&finals) {
-                panels.push((format!("{} — E {:.1e}", r.label, r.metrics.energy), x));
-            }
-            c.panel(
-                &dir.join("panel.png"),
-                panels,
-                cfg.name.clone().unwrap_or_else(|| target.name()),
-            )?;
-        }
-    }
+    let sampling = Sampling {
+        target: &*target,
+        models: &models,
+        reference: &reference,
+        figures: &figures,
+        dir: &dir,
+    };
+    let results = run_samplers(cfg, &sampling, opts)?;
 
     let likelihood = match &cfg.likelihood {
         Some(l) => {
@@ -278,12 +241,77 @@ pub fn execute(cfg: &RunConfig, opts: &RunOpts) -> Result<RunSummary> {
         samplers: results,
         likelihood,
     };
-    outputs::text(
+    io::text(
         &dir.join("metrics.json"),
         &serde_json::to_string_pretty(&summary)?,
     )?;
-    outputs::text(&dir.join("metrics.md"), &metrics_markdown(&summary))?;
+    io::text(&dir.join("metrics.md"), &metrics_markdown(&summary))?;
     Ok(summary)
+}
+
+/// What every sampler of a run shares.
+struct Sampling<'a> {
+    target: &'a dyn Target,
+    models: &'a dyn Models,
+    reference: &'a Tensor,
+    figures: &'a Figures,
+    dir: &'a Path,
+}
+
+/// Runs every sampler (one finished in an earlier run is read back with `--resume`, not run
+/// again), then draws the panel of all of them.
+fn run_samplers(cfg: &RunConfig, sx: &Sampling<'_>, opts: &RunOpts) -> Result<Vec<SamplerResult>> {
+    let mut results = Vec::new();
+    let mut finals: Vec<Tensor> = Vec::new();
+    for (i, s) in cfg.samplers.iter().enumerate() {
+        let (r, x) = match resume::finished(sx.dir, cfg, s, opts.resume, opts.device)? {
+            Some((x, done)) => (reused(cfg, s, sx, &x, done), x),
+            None => run_sampler(cfg, i, s, sx, opts.device)?,
+        };
+        results.push(r);
+        finals.push(x);
+    }
+    if cfg.output.plots && !finals.is_empty() {
+        if let Some(c) = &sx.figures.canvas {
+            let mut panels: Vec<(String, &Tensor)> =
+                vec![("target (reference)".into(), sx.reference)];
+            for (r, x) in results.iter().zip(&finals) {
+                panels.push((format!("{} — E {:.1e}", r.label, r.metrics.energy), x));
+            }
+            c.panel(
+                &sx.dir.join("panel.png"),
+                panels,
+                cfg.name.clone().unwrap_or_else(|| sx.target.name()),
+            )?;
+        }
+    }
+    Ok(results)
+}
+
+/// The result of sampler `s`, finished in an earlier run: its counters as recorded, its
+/// metrics recomputed from its samples `x`.
+fn reused(
+    cfg: &RunConfig,
+    s: &SamplerSpec,
+    sx: &Sampling<'_>,
+    x: &Tensor,
+    done: resume::SamplerDone,
+) -> SamplerResult {
+    let label = s.label();
+    SamplerResult {
+        samples: format!("samples_{label}.npy"),
+        label,
+        method: s.method.clone(),
+        particles: x.size()[0] as usize,
+        wall_s: done.wall_s,
+        nfe: done.nfe,
+        acceptance: done.diagnostics.get("acceptance").copied(),
+        diagnostics: done.diagnostics,
+        metrics: report_for(sx.target, x, sx.reference, cfg.target.neck()),
+        figure: done.figure,
+        gif: done.gif,
+        w1: done.w1,
+    }
 }
 
 /// Each model's PF-ODE NLL on `output.model_nll` fresh target samples (the same for every
@@ -352,11 +380,7 @@ fn train_models(
     let mut trained = HashMap::new();
     let mut results = Vec::new();
     for m in &cfg.models {
-        let mdir = if cfg.models.len() == 1 {
-            dir.to_path_buf()
-        } else {
-            dir.join("models").join(&m.name)
-        };
+        let mdir = io::model_dir(cfg, dir, &m.name);
         tch::manual_seed(stage_seed(cfg.seed, &format!("model/{}", m.name)));
         tracing::info!(model = %m.name, "training");
         let stage = Stage::Model {
@@ -392,7 +416,8 @@ fn train_models(
             })
             .collect();
         if !series.is_empty() {
-            plots::losses(&dir.join("loss.png"), series)?;
+            let signed = cfg.models.iter().any(|m| m.loss.objective.signed_loss());
+            plots::losses(&dir.join("loss.png"), series, signed)?;
         }
     }
     Ok((trained, results))
@@ -430,18 +455,20 @@ impl Figures {
 }
 
 /// Runs sampler `i` under its own seed, scores it and writes its samples and figures.
-#[allow(clippy::too_many_arguments)]
 fn run_sampler(
     cfg: &RunConfig,
     i: usize,
     s: &SamplerSpec,
-    target: &dyn Target,
-    models: &dyn Models,
-    reference: &Tensor,
-    figures: &Figures,
-    dir: &Path,
+    sx: &Sampling<'_>,
     device: Device,
 ) -> Result<(SamplerResult, Tensor)> {
+    let Sampling {
+        target,
+        models,
+        reference,
+        figures,
+        dir,
+    } = *sx;
     let label = s.label();
     let pb = stage(format!("sampler {}/{}: {label}", i + 1, cfg.samplers.len()));
     tch::manual_seed(stage_seed(cfg.seed, &format!("sampler/{label}")));
@@ -474,14 +501,14 @@ fn run_sampler(
     let metrics = report_for(target, &out.x, reference, cfg.target.neck());
     tracing::info!(sampler = %label, wall_s, energy = metrics.energy, "sampled");
     let samples = format!("samples_{label}.npy");
-    outputs::npy(&dir.join(&samples), &out.x)?;
+    io::npy(&dir.join(&samples), &out.x)?;
     if i == 0 {
-        outputs::npy(&dir.join("samples.npy"), &out.x)?;
+        io::npy(&dir.join("samples.npy"), &out.x)?;
     }
     let title = format!("{label} — energy {:.2e}", metrics.energy);
     let (figure, gif) = sampler_figures(cfg, &label, title, target, &out, figures, dir)?;
     let w1 = time_marginals::write(cfg, s, &label, target, &out, dir)?;
-    let done = faults::resume::SamplerDone {
+    let done = resume::SamplerDone {
         nfe: out.nfe,
         diagnostics: out.diagnostics.clone(),
         wall_s,
@@ -489,7 +516,7 @@ fn run_sampler(
         gif: gif.clone(),
         w1: w1.clone(),
     };
-    faults::resume::mark_finished(dir, cfg, s, done)?;
+    resume::mark_finished(dir, cfg, s, done)?;
     let result = SamplerResult {
         label,
         method: s.method.clone(),
@@ -635,7 +662,7 @@ fn run_likelihood(
     let out = eval(&x).context("likelihood")?;
     let wall_s = started.elapsed().as_secs_f64();
     pb.finish_and_clear();
-    outputs::npy(
+    io::npy(
         &dir.join("loglik.npy"),
         &Tensor::cat(
             &[
