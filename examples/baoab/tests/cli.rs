@@ -23,6 +23,17 @@ fn scratch(name: &str) -> PathBuf {
     d
 }
 
+/// The crate's binary names itself: `--version`, help and usage say `pf-baoab`, not `pf`.
+#[test]
+fn version_and_help_name_this_binary() {
+    let o = pf_baoab(&["--version"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success() && out.starts_with("pf-baoab "), "{out}");
+    let o = pf_baoab(&["--help"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("Usage: pf-baoab "), "{out}");
+}
+
 /// Energy distance of 1000 particles to 2000 reference samples: over seeds 0–5, BAOAB's quick run
 /// measured −2.0e-3 … 3.2e-3 (the estimator's noise; seed 0: −1.6e-3), while ULA's quick run
 /// (100 steps of η = 0.01, not yet on the ring) measured 6.9e-3 … 2.3e-2. The bound sits between.
