@@ -188,18 +188,7 @@ pub fn run_stages(cfg: &RunConfig, opts: &RunOpts) -> Result<RunSummary> {
     let trained = TrainedSet(trained);
     let exact = exact_models(cfg, device)?;
     let models = pf_sample::exact::Chain(&trained, &exact);
-    model_results.extend(cfg.exact.iter().map(|e| ModelResult {
-        name: e.name.clone(),
-        loss: pf_sample::exact::OBJECTIVE.into(),
-        steps: 0,
-        final_loss: None,
-        wall_s: 0.0,
-        dir: String::new(),
-        nll: None,
-        bits_per_dim: None,
-        true_nll: None,
-        nll_skipped: None,
-    }));
+    model_results.extend(cfg.exact.iter().map(exact_result));
     if cfg.output.model_nll > 0 {
         faults::stage(
             Stage::Likelihood {
@@ -247,6 +236,22 @@ pub fn run_stages(cfg: &RunConfig, opts: &RunOpts) -> Result<RunSummary> {
     )?;
     io::text(&dir.join("metrics.md"), &metrics_markdown(&summary))?;
     Ok(summary)
+}
+
+/// The models-table row of an `[[exact]]` model (nothing trained).
+fn exact_result(e: &crate::config::ExactConfig) -> ModelResult {
+    ModelResult {
+        name: e.name.clone(),
+        loss: pf_sample::exact::OBJECTIVE.into(),
+        steps: 0,
+        final_loss: None,
+        wall_s: 0.0,
+        dir: String::new(),
+        nll: None,
+        bits_per_dim: None,
+        true_nll: None,
+        nll_skipped: None,
+    }
 }
 
 /// What every sampler of a run shares.
