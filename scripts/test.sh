@@ -21,7 +21,7 @@ cargo clippy --workspace --all-targets -- -D warnings
 
 # each crate on its own (its own dependency features, not the workspace's union): a check finds
 # what a build would, and reuses clippy's checked dependencies
-for p in pf-build pf-core pf-nets pf-train pf-sample pf-viz pf-run pf; do
+for p in pf-build pf-fs pf-core pf-nets pf-train pf-sample pf-viz pf-run pf; do
   step "cargo check -p $p (alone)"
   cargo check -p "$p"
 done

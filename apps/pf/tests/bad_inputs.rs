@@ -749,5 +749,7 @@ fn usage_errors_are_one_line() {
             err.starts_with("error:") && err.contains(want),
             "{args:?}: {err}"
         );
+        // the help to read is that of the binary that ran
+        assert!(err.ends_with("(see pf --help)"), "{args:?}: {err}");
     }
 }

@@ -278,6 +278,7 @@ fn sigterm_while_sampling_keeps_the_model_and_resume_reruns_only_what_is_missing
     let o = child.wait_with_output().unwrap();
     let line = one_line(&o);
     assert_eq!(o.status.code(), Some(143), "{line}");
+    // the resume hint names the binary that ran (`pf`) and its own arguments
     assert!(
         line.starts_with("interrupted while sampling ula; the trained models are kept; resume with: pf --device cpu --threads 1 run long.toml --out cut --resume"),
         "{line}"

@@ -177,8 +177,18 @@ fn local_sweep_collects_tables_and_reports_the_failed_point() {
     let blue = img.pixels().filter(|p| p.0 == [31, 119, 180]).count();
     assert!(blue > 200, "{blue} line pixels");
 
-    // sweep.toml: the resolved sweep
-    let plan: toml::Value = toml::from_str(&read(&dir.join("sweep.toml"))).unwrap();
+    // sweep.toml: the resolved sweep, its rerun command naming the binary that ran (`pf`)
+    let text = read(&dir.join("sweep.toml"));
+    let plan: toml::Value = toml::from_str(&text).unwrap();
+    let command = plan["command"].as_str().unwrap();
+    assert!(
+        command.starts_with("pf --device cpu --threads 1 sweep "),
+        "{command}"
+    );
+    assert!(
+        text.starts_with("# The resolved sweep, written by `pf sweep`"),
+        "{text}"
+    );
     assert_eq!(plan["threads"].as_integer(), Some(1));
     assert_eq!(plan["point"].as_array().unwrap().len(), 6);
     assert_eq!(read(&dir.join("base.toml")), read(Path::new(&config())));

@@ -84,7 +84,10 @@ fn reexec_short_spin() -> WaitPolicy {
     use std::os::unix::process::CommandExt;
     let exe = std::path::Path::new("/proc/self/exe");
     let mut args = std::env::args_os();
-    let argv0 = args.next().unwrap_or_else(|| "pf".into());
+    // argv[0] as it was (what the program calls itself); without one, the binary's own path
+    let argv0 = args.next().unwrap_or_else(|| {
+        std::env::current_exe().map_or_else(|_| exe.into(), |p| p.into_os_string())
+    });
     let err = std::process::Command::new(exe)
         .arg0(argv0)
         .args(args)

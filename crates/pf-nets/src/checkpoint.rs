@@ -5,15 +5,14 @@
 //!
 //! Loading is strict: every model tensor must be in the file with the same shape and every file
 //! tensor (under the prefix asked for) must belong to the model; violations are errors naming the
-//! file, the tensor and both shapes. Writes are atomic: a temp file in the same directory, synced,
-//! then renamed over the target, so a reader never sees a torn file.
+//! file, the tensor and both shapes. Writes are atomic ([`pf_fs`]): a temp file in the same
+//! directory, synced, then renamed over the target, so a reader never sees a torn file.
 
 use crate::{Error, Net, NetConfig, Result};
 use pf_core::param::Param;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use tch::nn::VarStore;
 use tch::{Device, Tensor};
 
@@ -52,33 +51,13 @@ pub fn sidecar_path(path: impl AsRef<Path>) -> PathBuf {
     path.as_ref().with_extension("json")
 }
 
-/// A temp path beside `path`, unique within this process.
-fn temp_beside(path: &Path) -> PathBuf {
-    static COUNTER: AtomicUsize = AtomicUsize::new(0);
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "checkpoint".into());
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    path.with_file_name(format!(".{name}.tmp-{}-{n}", std::process::id()))
-}
-
-/// Writes through `write` into a temp file beside `path`, syncs it, and renames it over `path`.
-pub fn write_atomic(path: &Path, write: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
+/// Writes through `write` into a temp file beside `path` and renames it over `path`
+/// ([`pf_fs::write`]: synced first; the temp file is removed on failure). Creates the directory.
+fn write_atomic(path: &Path, write: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| Error::file(dir, e))?;
     }
-    let tmp = temp_beside(path);
-    let result = write(&tmp).and_then(|()| {
-        std::fs::File::open(&tmp)
-            .and_then(|f| f.sync_all())
-            .map_err(|e| Error::file(&tmp, e))?;
-        std::fs::rename(&tmp, path).map_err(|e| Error::file(path, e))
-    });
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    pf_fs::write(path, write)
 }
 
 /// Writes named tensors (moved to the CPU, made contiguous) to a `.safetensors` file, atomically.

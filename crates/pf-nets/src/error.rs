@@ -43,6 +43,13 @@ pub enum Error {
     Core(#[from] pf_core::Error),
 }
 
+/// A failed sync or rename of an atomic write: "<file>: <the system's words>", as any file error.
+impl From<pf_fs::Error> for Error {
+    fn from(e: pf_fs::Error) -> Self {
+        Error::file(e.path, e.source)
+    }
+}
+
 /// pf-nets' result alias.
 pub type Result<T> = std::result::Result<T, Error>;
 

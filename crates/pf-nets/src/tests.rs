@@ -251,7 +251,7 @@ fn checkpoint_round_trip_in_rust() {
     let leftovers: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
         .filter_map(|e| e.ok())
-        .filter(|e| e.file_name().to_string_lossy().contains(".tmp-"))
+        .filter(|e| pf_fs::is_temp(&e.file_name().to_string_lossy()))
         .collect();
     assert!(leftovers.is_empty());
 }

@@ -5,7 +5,6 @@
 use crate::cli::{Cli, Command};
 use crate::{bench, commands, compare, faults, info, sweep};
 use anyhow::Result;
-use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 /// The program: which samplers and objectives configs may name.
@@ -48,7 +47,8 @@ impl App {
         }
     }
 
-    /// Runs the command line: `pf info | run | compare | sweep | bench`. Exits the process.
+    /// Runs the command line: `pf info | run | compare | sweep | bench` (help, version and
+    /// messages name the running binary). Exits the process.
     pub fn main(self) -> ! {
         // first: libtorch's OpenMP workers sleep when idle instead of spinning (re-executes once;
         // see pf_core::threads), so a loaded machine does not stall every parallel region
@@ -57,7 +57,7 @@ impl App {
         pf_core::device::retain_freed_memory();
         faults::install();
         self.install();
-        let cli = match Cli::try_parse() {
+        let cli = match Cli::parse_named(crate::program::name()) {
             Ok(c) => c,
             Err(e) => usage_error(e),
         };
@@ -100,7 +100,7 @@ fn usage_error(e: clap::Error) -> ! {
         .find_map(|l| l.strip_prefix("tip: "))
         .map(|t| format!("; {t}"))
         .unwrap_or_default();
-    eprintln!("{first}{tip} (see pf --help)");
+    eprintln!("{first}{tip} (see {} --help)", crate::program::name());
     std::process::exit(2);
 }
 

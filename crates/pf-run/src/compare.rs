@@ -104,7 +104,7 @@ pub fn compare(a: &CompareArgs, device: Device, seed: Option<u64>) -> Result<()>
 /// Runs one comparison into `out` and writes its report.
 fn one(cfg: &RunConfig, out: &Path, args: &RunArgs, device: Device) -> Result<RunSummary> {
     let summary = execute_into(cfg, out.to_path_buf(), args, device)?;
-    crate::run::outputs::text(&out.join("report.md"), &report(&summary, args.quick))?;
+    crate::io::text(&out.join("report.md"), &report(&summary, args.quick))?;
     println!("report: {}", out.join("report.md").display());
     Ok(summary)
 }
@@ -127,7 +127,7 @@ fn all(a: &CompareArgs, device: Device, seed: Option<u64>) -> Result<()> {
         done.push((s.name, one(cfg, &out.join(s.name), &a.run, device)?));
     }
     let path = out.join("leaderboard.md");
-    crate::run::outputs::text(&path, &leaderboard(&done, a.run.quick))?;
+    crate::io::text(&path, &leaderboard(&done, a.run.quick))?;
     println!("leaderboard: {}", path.display());
     Ok(())
 }

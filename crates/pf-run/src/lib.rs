@@ -12,7 +12,11 @@
 //! | [`compare`] | `pf compare`: the built-in suites, report.md, the leaderboard of `--all` |
 //! | [`sweep`] | `pf sweep`: a grid of runs, locally or as a Slurm array, collected into one table |
 //! | [`bench`] | `pf bench`: timed workloads |
-//! | [`faults`] | signals, the run lock, out-of-memory pre-flight and messages, resume of finished stages |
+//! | [`faults`] | signals, out-of-memory pre-flight and messages, what an interrupted run leaves |
+//! | [`io`] | the run directory (`--force` / `--resume` rules), its lock, atomic text and `.npy` writes |
+//! | [`resume`] | `--resume`: checkpoints that fit, finished samplers reused, the command that resumes |
+//! | [`records`] | plain records shared by the run and `--resume` |
+//! | [`program`] | the running binary's name in help, hints and commands; shell quoting |
 //! | [`app`] | [`App`]: the registries and the command line |
 //!
 //! Samplers and objectives are not listed here: configs name them through the registries of
@@ -28,10 +32,14 @@ pub mod config;
 pub mod discriminator;
 pub mod faults;
 pub mod info;
+pub mod io;
 pub mod likelihood;
 pub mod overrides;
+pub mod program;
 pub mod quick;
+pub mod records;
 pub mod report;
+pub mod resume;
 pub mod run;
 pub mod sweep;
 

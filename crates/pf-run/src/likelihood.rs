@@ -3,7 +3,7 @@
 //! error against the true log-density, NLL, bits/dim and KL(p‖q) on held-out samples).
 
 use crate::config::{LikelihoodPoints, RunConfig};
-use crate::run::{outputs, plots, stage, stage_seed, ModelResult};
+use crate::run::{plots, stage, stage_seed, ModelResult};
 use anyhow::{Context, Result};
 use pf_core::metrics::kl_estimate;
 use pf_core::target::Target;
@@ -202,7 +202,7 @@ pub fn run_likelihood(
     let out = eval(&x).context("likelihood")?;
     let wall_s = started.elapsed().as_secs_f64();
     pb.finish_and_clear();
-    outputs::npy(
+    crate::io::npy(
         &dir.join("loglik.npy"),
         &Tensor::cat(
             &[

@@ -32,6 +32,12 @@ pub trait Objective: Send + Sync + std::fmt::Debug {
     fn ddpm_steps(&self) -> Option<usize> {
         None
     }
+    /// Whether the loss can be negative (a likelihood-style or implicit score-matching loss):
+    /// the run's loss plot then uses a linear y axis instead of a log one. False by default:
+    /// pflow's built-in losses are mean squared errors.
+    fn signed_loss(&self) -> bool {
+        false
+    }
     /// The loss for the model's path, on `device`.
     fn build(&self, path: Arc<dyn GaussianPath>, device: Device) -> Result<Box<dyn BatchLoss>>;
 }
@@ -247,6 +253,34 @@ mod tests {
         assert_eq!(r.providers(FieldKind::Velocity), ["fm", "fm-linear"]);
         assert_eq!(r.providers(FieldKind::DdpmNoise), ["ddpm"]);
         assert!(r.provides("nope").is_empty());
+    }
+
+    /// A loss that can be negative says so; the built-in (squared-error) losses do not.
+    #[test]
+    fn signed_loss_defaults_to_false() {
+        #[derive(Debug)]
+        struct Signed;
+        impl Objective for Signed {
+            fn check(&self, _: &str, _: Param, _: usize) -> Result<()> {
+                Ok(())
+            }
+            fn build(&self, _: Arc<dyn GaussianPath>, _: Device) -> Result<Box<dyn BatchLoss>> {
+                unimplemented!()
+            }
+            fn signed_loss(&self) -> bool {
+                true
+            }
+        }
+        assert!(Signed.signed_loss());
+        for text in [
+            "kind = \"dsm\"",
+            "kind = \"ddpm\"",
+            "kind = \"csm\"",
+            "kind = \"fm\"",
+            "kind = \"fm-linear\"\nsource = { kind = \"funnel\" }",
+        ] {
+            assert!(!spec(text).unwrap().objective.signed_loss(), "{text}");
+        }
     }
 
     #[test]

@@ -435,9 +435,7 @@ impl Trainer {
             text.push_str(&l);
             text.push('\n');
         }
-        pf_nets::checkpoint::write_atomic(&path, |tmp| {
-            std::fs::write(tmp, &text).map_err(|e| pf_nets::Error::file(tmp, e))
-        })?;
+        pf_fs::write_bytes(&path, text.as_bytes()).map_err(|e| Error::file(&path, e.source))?;
         let f = std::fs::OpenOptions::new()
             .append(true)
             .open(&path)

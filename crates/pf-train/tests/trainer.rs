@@ -201,7 +201,7 @@ fn resume_is_bit_identical() {
     for d in [dir_a.path(), dir_c.path()] {
         for e in std::fs::read_dir(d).unwrap() {
             let n = e.unwrap().file_name().to_string_lossy().into_owned();
-            assert!(!n.contains(".tmp-"), "leftover {n}");
+            assert!(!pf_fs::is_temp(&n), "leftover {n}");
         }
     }
 }

@@ -1,13 +1,12 @@
-//! Atomic file output: render into a hidden temporary file in the target directory, then rename.
+//! Atomic file output: render into a hidden temporary file in the target directory, then rename
+//! ([`pf_fs::write`], pflow's one atomic write).
 //!
-//! The temporary file is `.<stem>.<pid>-<n>.tmp.<ext>` (the extension is kept last because the
-//! image encoder picks the format from it). It is removed on any error, and on a panic while
-//! drawing, so a failed call never leaves a half-written or stray file behind.
+//! The temporary file keeps the extension last (`.<stem>.<pid>-<n>.tmp.<ext>`) because the image
+//! encoder picks the format from it. It is removed on any error, and on a panic while drawing, so
+//! a failed call never leaves a half-written or stray file behind.
 
-use std::ffi::OsString;
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::path::Path;
 
 use plotters::coord::Shift;
 use plotters::prelude::{BitMapBackend, DrawingArea, IntoDrawingArea, WHITE};
@@ -26,22 +25,6 @@ pub(crate) const MIN_SIDE: u32 = 32;
 /// Largest accepted image side, in pixels (GIF stores sizes in 16 bits).
 pub(crate) const MAX_SIDE: u32 = 16_384;
 
-static COUNTER: AtomicU64 = AtomicU64::new(0);
-
-/// Removes the temporary file unless disarmed (also on panic).
-struct TempGuard {
-    tmp: PathBuf,
-    armed: bool,
-}
-
-impl Drop for TempGuard {
-    fn drop(&mut self) {
-        if self.armed {
-            let _ = fs::remove_file(&self.tmp);
-        }
-    }
-}
-
 fn extension(path: &Path) -> Option<String> {
     path.extension()
         .and_then(|e| e.to_str())
@@ -59,46 +42,33 @@ pub(crate) fn check_size(path: &Path, (w, h): (u32, u32)) -> Result<()> {
     Ok(())
 }
 
-/// The temporary sibling of `path`, in the same directory.
-fn temp_path(path: &Path, ext: &str) -> Result<PathBuf> {
-    let stem = path
-        .file_stem()
-        .ok_or_else(|| Error::invalid(path, "the output path has no file name"))?;
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let mut name = OsString::from(".");
-    name.push(stem);
-    name.push(format!(".{}-{n}.tmp.{ext}", std::process::id()));
-    Ok(dir.join(name))
+impl From<pf_fs::Error> for Error {
+    fn from(e: pf_fs::Error) -> Self {
+        Error::Io {
+            path: e.path,
+            source: e.source,
+        }
+    }
 }
 
-/// Runs `render` on a temporary path next to `path`, then renames it onto `path`.
-fn write_atomic(
-    path: &Path,
-    ext: &str,
-    render: impl FnOnce(&Path) -> DrawResult<()>,
-) -> Result<()> {
+/// Runs `render` on a temporary path next to `path`, then renames it onto `path` (through
+/// [`pf_fs::write`]: the temporary file is removed on any error and on a panic while drawing).
+fn write_atomic(path: &Path, render: impl FnOnce(&Path) -> DrawResult<()>) -> Result<()> {
     font::ensure_registered(path)?;
-    let tmp = temp_path(path, ext)?;
-    // Probe: an unwritable or missing directory fails here, before any drawing.
-    fs::File::create(&tmp).map_err(|source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let mut guard = TempGuard { tmp, armed: true };
-    render(&guard.tmp).map_err(|source| Error::Draw {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    fs::rename(&guard.tmp, path).map_err(|source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    guard.armed = false;
-    Ok(())
+    if path.file_name().is_none() {
+        return Err(Error::invalid(path, "the output path has no file name"));
+    }
+    pf_fs::write(path, |tmp| {
+        // Probe: an unwritable or missing directory fails here, before any drawing.
+        fs::File::create(tmp).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        render(tmp).map_err(|source| Error::Draw {
+            path: path.to_path_buf(),
+            source,
+        })
+    })
 }
 
 /// Writes one raster image (`.png`, `.jpg`, `.bmp`) of `size` pixels: `draw` gets the white root
@@ -109,7 +79,7 @@ pub(crate) fn write_png(
     draw: impl FnOnce(&Area<'_>) -> DrawResult<()>,
 ) -> Result<()> {
     check_size(path, size)?;
-    let ext = extension(path)
+    extension(path)
         .filter(|e| RASTER_EXTS.contains(&e.as_str()))
         .ok_or_else(|| {
             Error::invalid(
@@ -117,7 +87,7 @@ pub(crate) fn write_png(
                 "the file extension must be one of .png, .jpg, .jpeg, .bmp",
             )
         })?;
-    write_atomic(path, &ext, |tmp| {
+    write_atomic(path, |tmp| {
         let root = BitMapBackend::new(tmp, size).into_drawing_area();
         root.fill(&WHITE)?;
         draw(&root)?;
@@ -138,7 +108,7 @@ pub(crate) fn write_gif(
     if extension(path).as_deref() != Some("gif") {
         return Err(Error::invalid(path, "the file extension must be .gif"));
     }
-    write_atomic(path, "gif", |tmp| {
+    write_atomic(path, |tmp| {
         // The encoder (and its trailer) is flushed when `root` drops, before the rename.
         let root = BitMapBackend::gif(tmp, size, delay_ms)?.into_drawing_area();
         draw(&root)
@@ -148,17 +118,6 @@ pub(crate) fn write_gif(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn temp_path_is_hidden_sibling_keeping_extension() {
-        let t = temp_path(Path::new("/a/b/plot.png"), "png").unwrap();
-        assert_eq!(t.parent().unwrap(), Path::new("/a/b"));
-        let name = t.file_name().unwrap().to_str().unwrap();
-        assert!(name.starts_with(".plot."), "{name}");
-        assert!(name.ends_with(".tmp.png"), "{name}");
-        let bare = temp_path(Path::new("plot.gif"), "gif").unwrap();
-        assert_eq!(bare.parent().unwrap(), Path::new("."));
-    }
 
     #[test]
     fn rejects_bad_extension_and_size() {

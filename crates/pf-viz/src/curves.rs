@@ -326,6 +326,15 @@ where
     Ok(())
 }
 
+/// Whether a log y axis can draw these series: every finite value is > 0. A loss that can be
+/// negative (or reaches 0) needs a linear axis, where a log one would drop those points.
+pub fn log_axis_fits(series: &[Series]) -> bool {
+    series
+        .iter()
+        .flat_map(|s| &s.ys)
+        .all(|y| !y.is_finite() || *y > 0.0)
+}
+
 /// Writes 1-D curves with a legend to `path` (PNG).
 ///
 /// Errors: no series or no points in any, `xs`/`ys` of unequal length, bad ranges, or an
@@ -451,6 +460,15 @@ mod tests {
         assert_eq!(p.pieces.len(), 2);
         let bad = Series::line("b", vec![0.0], vec![]);
         assert!(prepare(Path::new("c.png"), &bad, palette(0), false).is_err());
+    }
+
+    #[test]
+    fn log_axis_fits_positive_values_only() {
+        let s = |ys: Vec<f64>| Series::line("loss", vec![0.0; ys.len()], ys);
+        assert!(log_axis_fits(&[s(vec![2.0, 0.5, f64::NAN])]));
+        assert!(!log_axis_fits(&[s(vec![2.0]), s(vec![0.5, -0.1])]));
+        assert!(!log_axis_fits(&[s(vec![1.0, 0.0])]));
+        assert!(log_axis_fits(&[]));
     }
 
     #[test]

@@ -10,7 +10,8 @@
 //! - [`trajectories`]: chosen particles' coordinates against the step, one subplot per axis;
 //! - [`gif`]: animated scatter of particle frames with a "step k/K" label;
 //! - [`strip`]: frames side by side;
-//! - [`curves`]: 1-D curves with a legend (log-likelihoods, loss curves with `log_y`);
+//! - [`curves`]: 1-D curves with a legend (log-likelihoods, loss curves with `log_y` where
+//!   [`log_axis_fits`]);
 //! - [`errorbars`]: means ± error bars against a parameter, one line per series (sweeps);
 //! - [`panel`]: a grid of scatters, one per method, titles carrying metrics;
 //! - [`hist1d`]: density-normalised 1-D histogram with an optional true-density curve;
@@ -57,7 +58,7 @@ mod scatter;
 mod strip;
 mod trajectories;
 
-pub use curves::{curves, CurveOpts, Series, SeriesStyle};
+pub use curves::{curves, log_axis_fits, CurveOpts, Series, SeriesStyle};
 pub use density::{density, DensityOpts};
 pub use error::{Error, Result};
 pub use errorbars::{errorbars, ErrorBarOpts, ErrorSeries};

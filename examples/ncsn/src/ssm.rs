@@ -140,6 +140,11 @@ impl SsmConfig {
 }
 
 impl Objective for SsmConfig {
+    /// SSM drops the data-dependent constant of score matching: at the optimum it is
+    /// −½ E[λ ‖∇log p_t‖²] < 0, so `loss.png` draws it on a linear axis.
+    fn signed_loss(&self) -> bool {
+        true
+    }
     fn check(&self, key: &str, param: Param, _dim: usize) -> Result<()> {
         self.validate(&format!("{key}.loss"))?;
         t_eps_in_unit(key, self.t_eps)?;

@@ -24,6 +24,17 @@ fn scratch(name: &str) -> PathBuf {
     d
 }
 
+/// The crate's binary names itself: `--version`, help and usage say `pf-ncsn`, not `pf`.
+#[test]
+fn version_and_help_name_this_binary() {
+    let o = pf_ncsn(&["--version"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success() && out.starts_with("pf-ncsn "), "{out}");
+    let o = pf_ncsn(&["--help"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("Usage: pf-ncsn "), "{out}");
+}
+
 #[test]
 fn quick_run_trains_ssm_and_samples_with_ald() {
     let out = scratch("run");

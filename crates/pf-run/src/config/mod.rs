@@ -177,6 +177,10 @@ fn plot_particles() -> usize {
     4000
 }
 
+/// Particles a recorded trajectory keeps per frame (the first ones; for GIFs, paths and the 1-D
+/// time marginals), whatever the sampler's particle count.
+pub const RECORD_PARTICLES: usize = 4000;
+
 impl Default for OutputConfig {
     fn default() -> Self {
         toml::from_str("").expect("defaults")

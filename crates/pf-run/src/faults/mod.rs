@@ -7,15 +7,13 @@
 //!   run directory exists; past it, a libtorch allocation failure (a panic in tch) is caught
 //!   around the stage and becomes one line naming the stage, the bytes and the device
 //!   ([`oom`]); exit status 1.
-//! - Two runs into one directory: [`lock`].
-//! - `--resume` skips finished samplers: [`resume`].
+//! - Two runs into one directory: the run's lock ([`crate::io::lock`]).
+//! - What an interrupted run leaves and how it resumes: [`crate::resume`].
 //!
 //! The panic hook installed by [`install`] never prints a Rust or C++ backtrace.
 
-pub mod lock;
 pub mod oom;
 pub mod preflight;
-pub mod resume;
 
 use anyhow::Result;
 use pf_core::interrupt::Signal;
@@ -92,7 +90,7 @@ pub enum Left {
     Nothing { dir: String },
 }
 
-/// SIGINT or SIGTERM stopped the run. Its `Display` is the whole line `pf` prints.
+/// SIGINT or SIGTERM stopped the run. Its `Display` is the whole line the program prints.
 #[derive(Clone, Debug)]
 pub struct Interrupted {
     pub signal: Signal,
@@ -213,7 +211,7 @@ pub fn catch<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
 pub fn after_failure(
     e: anyhow::Error,
     out: &Path,
-    lock: &lock::RunLock,
+    lock: &crate::io::RunLock,
     models: bool,
 ) -> anyhow::Error {
     let interrupted = e
@@ -230,18 +228,18 @@ pub fn after_failure(
         })
     }) else {
         if lock.was_empty() {
-            crate::run::outputs::discard_failed(out, !lock.created());
+            crate::io::discard_failed(out, !lock.created());
         }
         return e;
     };
-    let keep = !lock.was_empty() || resume::worth_keeping(out);
+    let keep = !lock.was_empty() || crate::resume::worth_keeping(out);
     i.left = if keep {
         Left::Resumable {
-            command: resume::command(out),
+            command: crate::resume::command(out),
             models,
         }
     } else {
-        crate::run::outputs::discard_failed(out, !lock.created());
+        crate::io::discard_failed(out, !lock.created());
         Left::Nothing {
             dir: out.display().to_string(),
         }

@@ -132,7 +132,7 @@ fn sampler_need(s: &SamplerSpec, models: &[ModelConfig], d: f64, reference: f64)
         };
     let (k, steps) = (fp.rows, fp.steps);
     let frames = s.record.map_or(0.0, |stride| {
-        (steps / stride.max(1) + 2) as f64 * n.min(crate::run::RECORD_PARTICLES as f64) * d * F32
+        (steps / stride.max(1) + 2) as f64 * n.min(crate::config::RECORD_PARTICLES as f64) * d * F32
     });
     // the metrics' float64 copies of the samples and the reference
     let metrics = 2.0 * n * d * 8.0 + reference * d * 8.0;

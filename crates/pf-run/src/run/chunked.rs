@@ -2,8 +2,7 @@
 //! chunks; only the first records a trajectory). Without `chunk`, or with C ≥ particles, this is
 //! exactly one run of the sampler.
 
-use super::RECORD_PARTICLES;
-use crate::config::SamplerSpec;
+use crate::config::{SamplerSpec, RECORD_PARTICLES};
 use anyhow::Result;
 use pf_sample::{Ctx, Driver, SampleOut};
 

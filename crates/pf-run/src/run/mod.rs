@@ -14,7 +14,6 @@
 pub mod chunked;
 pub mod figures;
 pub mod models;
-pub mod outputs;
 pub mod plots;
 pub mod stage;
 pub mod time_marginals;
@@ -24,6 +23,7 @@ pub use stage::{stage, stage_seed};
 use crate::config::{LikelihoodPoints, RunConfig, SamplerSpec};
 use crate::faults::{self, Stage};
 use crate::likelihood;
+use crate::{io, resume};
 use anyhow::{Context, Result};
 use figures::Figures;
 use models::{Trained, TrainedSet};
@@ -102,15 +102,13 @@ pub struct RunSummary {
     pub likelihood: Option<crate::likelihood::LikelihoodResult>,
 }
 
-/// Frames kept per GIF frame.
-pub const RECORD_PARTICLES: usize = 4000;
 
 /// Runs `cfg` into `opts.out` (already validated): the reference, the models, every sampler,
 /// the panel, the likelihood, then `metrics.json` and `metrics.md`.
-pub fn execute(cfg: &RunConfig, opts: &RunOpts) -> Result<RunSummary> {
-    let dir = outputs::prepare_dir(&opts.out, opts.force || opts.resume)?;
+pub fn run_stages(cfg: &RunConfig, opts: &RunOpts) -> Result<RunSummary> {
+    let dir = io::prepare_dir(&opts.out, opts.force || opts.resume)?;
     let device = opts.device;
-    outputs::text(
+    io::text(
         &dir.join("config.toml"),
         &toml::to_string_pretty(cfg).context("serialising the resolved config")?,
     )?;
@@ -166,12 +164,12 @@ pub fn execute(cfg: &RunConfig, opts: &RunOpts) -> Result<RunSummary> {
         samplers: results,
         likelihood,
     };
-    outputs::text(
+    io::text(
         &dir.join("metrics.json"),
         &serde_json::to_string_pretty(&summary)?,
     )?;
     let md = crate::report::metrics_markdown(&summary);
-    outputs::text(&dir.join("metrics.md"), &md)?;
+    io::text(&dir.join("metrics.md"), &md)?;
     Ok(summary)
 }
 
@@ -197,7 +195,7 @@ fn run_samplers(cx: &SamplerCx) -> Result<(Vec<SamplerResult>, Vec<Tensor>)> {
     let figures = cx.figures();
     let (mut results, mut finals) = (Vec::new(), Vec::new());
     for (i, s) in cfg.samplers.iter().enumerate() {
-        let (r, x) = match faults::resume::finished(dir, cfg, s, cx.opts.resume, device)? {
+        let (r, x) = match resume::finished(dir, cfg, s, cx.opts.resume, device)? {
             Some((x, done)) => (resumed(cx, s, &x, done), x),
             None => run_sampler(cx, i, s, &figures)?,
         };
@@ -212,7 +210,7 @@ fn resumed(
     cx: &SamplerCx,
     s: &SamplerSpec,
     x: &Tensor,
-    done: faults::resume::SamplerDone,
+    done: resume::SamplerDone,
 ) -> SamplerResult {
     let label = s.label();
     SamplerResult {
@@ -274,11 +272,7 @@ fn train_models(
     let mut trained = HashMap::new();
     let mut results = Vec::new();
     for m in &cfg.models {
-        let mdir = if cfg.models.len() == 1 {
-            dir.to_path_buf()
-        } else {
-            dir.join("models").join(&m.name)
-        };
+        let mdir = io::model_dir(cfg, dir, &m.name);
         tch::manual_seed(stage_seed(cfg.seed, &format!("model/{}", m.name)));
         tracing::info!(model = %m.name, "training");
         let stage = Stage::Model {
@@ -314,7 +308,8 @@ fn train_models(
             })
             .collect();
         if !series.is_empty() {
-            plots::losses(&dir.join("loss.png"), series)?;
+            let signed = cfg.models.iter().any(|m| m.loss.objective.signed_loss());
+            plots::losses(&dir.join("loss.png"), series, signed)?;
         }
     }
     Ok((trained, results))
@@ -361,14 +356,14 @@ fn run_sampler(
     let metrics = report_for(target, &out.x, reference, cfg.target.neck());
     tracing::info!(sampler = %label, wall_s, energy = metrics.energy(), "sampled");
     let samples = format!("samples_{label}.npy");
-    outputs::npy(&dir.join(&samples), &out.x)?;
+    io::npy(&dir.join(&samples), &out.x)?;
     if i == 0 {
-        outputs::npy(&dir.join("samples.npy"), &out.x)?;
+        io::npy(&dir.join("samples.npy"), &out.x)?;
     }
     let title = format!("{label} — energy {:.2e}", metrics.energy());
     let (figure, gif) = figures::sampler_figures(cfg, &label, title, target, &out, figures, dir)?;
     let w1 = time_marginals::write(cfg, s, &label, target, &out, dir)?;
-    let done = faults::resume::SamplerDone {
+    let done = resume::SamplerDone {
         nfe: out.nfe,
         diagnostics: out.diagnostics.clone(),
         wall_s,
@@ -376,7 +371,7 @@ fn run_sampler(
         gif: gif.clone(),
         w1: w1.clone(),
     };
-    faults::resume::mark_finished(dir, cfg, s, done)?;
+    resume::mark_finished(dir, cfg, s, done)?;
     let result = SamplerResult {
         label,
         method: s.method.clone(),

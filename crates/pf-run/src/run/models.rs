@@ -88,7 +88,8 @@ impl Models for TrainedSet {
 }
 
 /// Trains one model into `dir` (checkpoint.safetensors + .json, model.safetensors + .json,
-/// loss.csv), resuming from `dir`'s checkpoint when `resume` and one exists.
+/// loss.csv), resuming from `dir`'s checkpoint when `resume` and one exists
+/// ([`crate::resume::model_checkpoint`]).
 pub fn train(
     cfg: &ModelConfig,
     target: &dyn Target,
@@ -120,14 +121,7 @@ pub fn train(
     .with_context(|| format!("model {}", cfg.name))?
     .with_out_dir(dir)
     .with_model_meta(meta);
-    if resume {
-        if let Some(ck) = trainer.checkpoint_path().filter(|p| p.exists()) {
-            trainer
-                .resume(&ck)
-                .with_context(|| format!("resuming model {} from {}", cfg.name, ck.display()))?;
-            tracing::info!(model = %cfg.name, step = trainer.step(), "resumed");
-        }
-    }
+    crate::resume::model_checkpoint(&mut trainer, &cfg.name, resume)?;
     let batch = tcfg.batch_size;
     let x0 = |k: usize| -> Tensor {
         match &data {
@@ -138,15 +132,11 @@ pub fn train(
     let pred = Predictor::net(&*net, cfg.param);
     let objective = cfg.loss.objective.build(path.clone(), device)?;
     let started = Instant::now();
-    let report = trainer
+    let mut report = trainer
         .run(|k| objective.loss(&pred, &x0(k)))
         .with_context(|| format!("training model {}", cfg.name))?;
     let wall_s = started.elapsed().as_secs_f64();
-    // a resumed model's loss history: every row, those of the earlier runs too
-    let mut report = report;
-    if let Some(csv) = trainer.csv_path().filter(|_| resume) {
-        report.history = pf_train::trainer::read_log(&csv)?;
-    }
+    crate::resume::loss_history(&trainer, &mut report, resume)?;
     // sample with the EMA weights when there are any, and keep a plain copy PyTorch can load
     trainer.save_model(dir.join("model.safetensors"), true, &sidecar)?;
     trainer.copy_ema_to_model();

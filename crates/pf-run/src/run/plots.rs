@@ -1,12 +1,36 @@
 //! Figures and animations of a run, through pf-viz (plain arrays in, files out).
 
-use super::outputs::{column, points2};
 use anyhow::{Context, Result};
 use pf_core::target::{Target, TargetConfig};
 use pf_sample::Trajectory;
 use pf_viz::{Grid, Panel, PanelOpts, ScatterOpts, Series};
 use std::path::Path;
 use tch::{Device, Kind, Tensor};
+
+/// Rows of a tensor as plain `[f32; 2]` points from columns (a, b), at most `max` of them.
+pub fn points2(x: &Tensor, cols: (i64, i64), max: usize) -> Vec<[f32; 2]> {
+    let n = (x.size()[0] as usize).min(max) as i64;
+    let x = x
+        .narrow(0, 0, n)
+        .to_device(Device::Cpu)
+        .to_kind(Kind::Float);
+    let a: Vec<f32> = Vec::try_from(x.select(1, cols.0).contiguous()).unwrap_or_default();
+    let b: Vec<f32> = Vec::try_from(x.select(1, cols.1).contiguous()).unwrap_or_default();
+    a.into_iter().zip(b).map(|(a, b)| [a, b]).collect()
+}
+
+/// One column as host floats, at most `max`.
+pub fn column(x: &Tensor, col: i64, max: usize) -> Vec<f32> {
+    let n = (x.size()[0] as usize).min(max) as i64;
+    Vec::try_from(
+        x.narrow(0, 0, n)
+            .select(1, col)
+            .to_device(Device::Cpu)
+            .to_kind(Kind::Float)
+            .contiguous(),
+    )
+    .unwrap_or_default()
+}
 
 /// What every 2-D figure of a run shares: columns shown, window, outline and density background.
 pub struct Canvas {
@@ -257,13 +281,14 @@ pub fn true_density_1d(target: &dyn Target, range: (f64, f64), device: Device) -
     Some(Series::line("true density", xs, Vec::try_from(p).ok()?))
 }
 
-/// Loss curves of the trained models.
-pub fn losses(path: &Path, series: Vec<Series>) -> Result<()> {
+/// Loss curves of the trained models: on a log y axis, or a linear one when a model's loss is
+/// `signed` ([`pf_train::Objective::signed_loss`]) or a value is ≤ 0 (a log axis would drop it).
+pub fn losses(path: &Path, series: Vec<Series>, signed: bool) -> Result<()> {
     let opts = pf_viz::CurveOpts {
         title: "training loss".into(),
         x_label: "step".into(),
         y_label: "loss".into(),
-        log_y: true,
+        log_y: !signed && pf_viz::log_axis_fits(&series),
         ..pf_viz::CurveOpts::default()
     };
     pf_viz::curves(path, &series, &opts).with_context(|| format!("plot {}", path.display()))

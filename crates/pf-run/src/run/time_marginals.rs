@@ -10,6 +10,7 @@
 //! ([`w1_null_mean`]), what sampling noise alone gives.
 
 use crate::config::{RunConfig, SamplerSpec};
+pub use crate::records::W1ByTime;
 use anyhow::{Context, Result};
 use pf_core::metrics::{w1_null_mean, w1_to_mixture};
 use pf_core::oracle::GmmOracle;
@@ -17,7 +18,6 @@ use pf_core::path::GaussianPath;
 use pf_core::target::{GaussianMixture, Target};
 use pf_sample::{SampleOut, Trajectory};
 use pf_viz::{marginal_hists, paths_1d, MarginalOpts, MarginalPanel, Paths1d, Paths1dOpts};
-use serde::{Deserialize, Serialize};
 use std::path::Path;
 use std::sync::Arc;
 use tch::{Device, Kind, Tensor};
@@ -28,16 +28,6 @@ pub const TIMES: [f64; 6] = [1.0, 0.6, 0.3, 0.1, 0.03, 0.0];
 
 /// Particles drawn in `<label>_paths.png`.
 pub const PATH_PARTICLES: usize = 300;
-
-/// W₁ between a sampler's particles and the exact marginal p_t at the shown times, over the
-/// particles a trajectory frame keeps (the first [`RECORD_PARTICLES`](super::RECORD_PARTICLES)).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct W1ByTime {
-    /// [t, W₁(particles at t, p_t)], t falling.
-    pub w1_by_time: Vec<[f64; 2]>,
-    /// [t, mean W₁ of as many exact samples of p_t]: the floor sampling noise alone gives.
-    pub w1_floor: Vec<[f64; 2]>,
-}
 
 /// The Gaussian path sampler `s` follows: that of the `[[model]]` or `[[exact]]` model its
 /// [`models`](pf_sample::Sampler::models) names the path of, where the model has one.
@@ -64,7 +54,7 @@ fn model_path(cfg: &RunConfig, s: &SamplerSpec) -> Result<Option<Arc<dyn Gaussia
 
 /// One column of a frame as host floats (all its particles, or the first `max`).
 fn xs(frame: &Tensor, max: usize) -> Vec<f32> {
-    super::outputs::column(frame, 0, max)
+    super::plots::column(frame, 0, max)
 }
 
 /// The frame indices nearest each of [`TIMES`], once each, in time order as recorded.
@@ -218,7 +208,7 @@ record = 10
         let cfg = crate::config::parse(CONFIG, &[]).unwrap();
         let target = cfg.target.build().unwrap();
         let o = GmmOracle::new(GaussianMixture::gmm1d(), VpLinear::default());
-        let n = crate::run::RECORD_PARTICLES as i64;
+        let n = crate::config::RECORD_PARTICLES as i64;
         let x1 = Tensor::randn([n, 1], (Kind::Float, Device::Cpu));
         let out = ReverseSde {
             grid: Grid::default(),

@@ -254,7 +254,7 @@ pub fn collect(dir: &Path, plot: &PlotArgs) -> Result<()> {
         String::new()
     };
 
-    let out = crate::run::outputs::text;
+    let out = crate::io::text;
     out(&dir.join("sweep.csv"), &csv)?;
     out(&dir.join("timings.csv"), &timings)?;
     out(&dir.join("sweep.md"), &md)?;

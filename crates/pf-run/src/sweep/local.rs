@@ -44,9 +44,36 @@ fn fmt_secs(s: f64) -> String {
     }
 }
 
+/// Starts point `i` as a subprocess of `exe`, its output to `logs/<name>.log` (which starts
+/// with the point's command line).
+fn spawn(plan: &Plan, dir: &Path, i: usize, exe: &Path) -> Result<Child> {
+    let name = &plan.points[i].name;
+    let log_path = dir.join(LOGS).join(format!("{name}.log"));
+    let args = command(plan, dir, i);
+    let line: Vec<String> = std::iter::once(exe.display().to_string())
+        .chain(args.iter().cloned())
+        .map(|a| crate::program::shell_quote(&a))
+        .collect();
+    std::fs::write(&log_path, format!("$ {}\n", line.join(" ")))
+        .with_context(|| format!("cannot write {}", log_path.display()))?;
+    let log = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&log_path)
+        .with_context(|| format!("cannot write {}", log_path.display()))?;
+    Command::new(exe)
+        .args(&args)
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().context("log file")?)
+        .stderr(log)
+        .spawn()
+        .with_context(|| format!("cannot start {}", exe.display()))
+}
+
 /// Runs every incomplete point; returns how many failed.
 pub fn run(plan: &Plan, dir: &Path, jobs: usize) -> Result<usize> {
-    let exe = std::env::current_exe().context("cannot find the pf executable")?;
+    let exe = std::env::current_exe()
+        .with_context(|| format!("cannot find the {} executable", crate::program::name()))?;
     let todo: Vec<usize> = (0..plan.points.len())
         .filter(|&i| !complete(dir, &plan.points[i].name))
         .collect();
@@ -71,29 +98,7 @@ pub fn run(plan: &Plan, dir: &Path, jobs: usize) -> Result<usize> {
     loop {
         while running.len() < jobs {
             let Some(i) = queue.next() else { break };
-            let name = &plan.points[i].name;
-            let log_path = dir.join(LOGS).join(format!("{name}.log"));
-            let args = command(plan, dir, i);
-            // the log starts with the point's command line
-            let line: Vec<String> = std::iter::once(exe.display().to_string())
-                .chain(args.iter().cloned())
-                .map(|a| super::shell_quote(&a))
-                .collect();
-            std::fs::write(&log_path, format!("$ {}\n", line.join(" ")))
-                .with_context(|| format!("cannot write {}", log_path.display()))?;
-            let log = std::fs::OpenOptions::new()
-                .append(true)
-                .open(&log_path)
-                .with_context(|| format!("cannot write {}", log_path.display()))?;
-            let child = Command::new(&exe)
-                .args(&args)
-                .env_remove("RUST_LOG")
-                .stdin(Stdio::null())
-                .stdout(log.try_clone().context("log file")?)
-                .stderr(log)
-                .spawn()
-                .with_context(|| format!("cannot start {}", exe.display()))?;
-            running.push((i, child, Instant::now()));
+            running.push((i, spawn(plan, dir, i, &exe)?, Instant::now()));
         }
         if running.is_empty() {
             break;

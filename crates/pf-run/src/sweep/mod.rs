@@ -245,18 +245,6 @@ fn cause(e: &anyhow::Error) -> String {
         .join(": ")
 }
 
-/// Single-quotes `s` for a POSIX shell when it needs it.
-pub fn shell_quote(s: &str) -> String {
-    let plain = !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./=,:+@%".contains(c));
-    if plain {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', r"'\''"))
-    }
-}
-
 /// `pf sweep CONFIG …`: resolves and validates the sweep, prepares its directory, then runs it
 /// locally (and collects it) or writes (and maybe submits) its Slurm array.
 fn sweep(o: SweepOpts, g: &Global) -> Result<()> {
@@ -447,13 +435,9 @@ fn resources(o: &SweepOpts, g: &Global) -> Result<(usize, String, Option<SlurmOp
     Ok((threads, device, Some(so)))
 }
 
-/// This `pf` command line, shell-quoted (recorded in sweep.toml).
+/// This command line, after the running binary's name, shell-quoted (recorded in sweep.toml).
 fn command_line() -> String {
-    std::iter::once("pf".to_string())
-        .chain(std::env::args().skip(1))
-        .map(|a| shell_quote(&a))
-        .collect::<Vec<_>>()
-        .join(" ")
+    crate::program::command_line(std::env::args().skip(1))
 }
 
 /// Writes the sweep directory: base.toml (a new sweep only), logs/ and sweep.toml.
@@ -461,20 +445,21 @@ fn write_dir(plan: &Plan, dir: &Path, text: &str, resuming: bool) -> Result<()> 
     if !resuming {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create sweep directory {}", dir.display()))?;
-        crate::run::outputs::text(&dir.join(BASE), text)?;
+        crate::io::text(&dir.join(BASE), text)?;
     }
     std::fs::create_dir_all(dir.join(LOGS))
         .with_context(|| format!("cannot create {}", dir.join(LOGS).display()))?;
-    crate::run::outputs::text(&dir.join(PLAN), &plan_text(plan)?)
+    crate::io::text(&dir.join(PLAN), &plan_text(plan)?)
 }
 
-/// sweep.toml's text: the plan with a header saying what it is.
+/// sweep.toml's text: the plan with a header saying what it is (naming the running binary).
 fn plan_text(plan: &Plan) -> Result<String> {
+    let pf = crate::program::name();
     Ok(format!(
-        "# The resolved sweep, written by `pf sweep` and read back by --resume and `pf sweep collect`.\n\
-         # Every point runs `pf run {BASE} …` (base.toml: the config as it was); rerun the whole sweep with\n\
+        "# The resolved sweep, written by `{pf} sweep` and read back by --resume and `{pf} sweep collect`.\n\
+         # Every point runs `{pf} run {BASE} …` (base.toml: the config as it was); rerun the whole sweep with\n\
          #   {}\n\
-         # and --resume --out <this directory>, or any one point with its `pf run` line in logs/<name>.log.\n\n{}",
+         # and --resume --out <this directory>, or any one point with its `{pf} run` line in logs/<name>.log.\n\n{}",
         plan.command,
         toml::to_string(plan).context("serialising sweep.toml")?
     ))
@@ -484,7 +469,7 @@ fn plan_text(plan: &Plan) -> Result<String> {
 /// a directory with a sweep.toml must hold this same sweep (then `--resume` takes its threads
 /// and device, so every point runs alike). Returns whether the sweep is resumed.
 fn adopt(plan: &mut Plan, dir: &Path, text: &str, resume: bool, g: &Global) -> Result<bool> {
-    if crate::run::outputs::absent_or_empty(dir) {
+    if crate::io::absent_or_empty(dir) {
         return Ok(false);
     }
     if !dir.is_dir() {

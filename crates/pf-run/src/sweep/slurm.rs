@@ -11,7 +11,8 @@
 //! missing points and a new collect job.
 
 use super::local::complete;
-use super::{shell_quote, Plan, LOGS};
+use super::{Plan, LOGS};
+use crate::program::shell_quote;
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
 
@@ -63,14 +64,15 @@ fn resources(plan: &Plan, cpus: usize) -> String {
 fn array_script(plan: &Plan, dir: &Path, exe: &Path, cwd: &Path, spec: &str) -> String {
     let s = plan.slurm.clone().unwrap_or_default();
     let q = |p: &Path| shell_quote(&p.display().to_string());
+    let pf = crate::program::name();
     let mut h = format!(
         "#!/bin/bash\n\
-         # pflow sweep {dir}: one array task per point; task i runs point i's `pf run` (see the\n\
+         # pflow sweep {dir}: one array task per point; task i runs point i's `{pf} run` (see the\n\
          # case below and manifest.json). A point that fails records its error in\n\
          # logs/<name>.log and the task still exits 0, so the collect job (afterok) runs and reports\n\
          # it; a task Slurm ends itself (time limit, cancel) cancels the collect job\n\
-         # (--kill-on-invalid-dep=yes), and `pf sweep … --slurm --resume --submit` reruns what is missing.\n\
-         #SBATCH --job-name=pf-sweep\n\
+         # (--kill-on-invalid-dep=yes), and `{pf} sweep … --slurm --resume --submit` reruns what is missing.\n\
+         #SBATCH --job-name={pf}-sweep\n\
          #SBATCH --array={spec}\n",
         dir = dir.display()
     );
@@ -107,13 +109,13 @@ fn array_script(plan: &Plan, dir: &Path, exe: &Path, cwd: &Path, spec: &str) -> 
     }
     h += "  *) echo \"no point $SLURM_ARRAY_TASK_ID in this sweep\" >&2; exit 1 ;;\nesac\n";
     h += &format!(
-        "# a rerun continues in the point's directory (pf run --resume keeps trained checkpoints)\n\
+        "# a rerun continues in the point's directory ({pf} run --resume keeps trained checkpoints)\n\
          [ -d \"$dir/$name\" ] && args+=(--resume)\n\
-         echo \"$(date +%T) $name: pf ${{args[*]}}\"\n\
+         echo \"$(date +%T) $name: {pf} ${{args[*]}}\"\n\
          {{ printf '$'; printf ' %q' \"$pf\" \"${{args[@]}}\"; echo; \"$pf\" \"${{args[@]}}\"; }} >\"$dir/{LOGS}/$name.log\" 2>&1\n\
          status=$?\n\
          echo \"$(date +%T) $name: exit $status\"\n\
-         # pf run's own failure is in the log for collect to report: the task itself succeeded\n\
+         # {pf} run's own failure is in the log for collect to report: the task itself succeeded\n\
          exit 0\n"
     );
     h
@@ -124,9 +126,10 @@ fn collect_script(plan: &Plan, dir: &Path, exe: &Path, cwd: &Path) -> String {
         "#!/bin/bash\n\
          # pflow sweep {}: collect the runs (after the array job, afterok, --kill-on-invalid-dep=yes).\n\
          # Exits 1 when a point failed or is missing (each is listed with its error line).\n\
-         #SBATCH --job-name=pf-sweep-collect\n\
+         #SBATCH --job-name={}-sweep-collect\n\
          #SBATCH --kill-on-invalid-dep=yes\n",
-        dir.display()
+        dir.display(),
+        crate::program::name()
     );
     h += &resources(plan, 1);
     h += &format!(
@@ -184,7 +187,7 @@ fn sbatch(sbatch: &Path, args: &[String]) -> Result<u64> {
 }
 
 fn write_exec(path: &Path, text: &str) -> Result<()> {
-    crate::run::outputs::text(path, text)?;
+    crate::io::text(path, text)?;
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
         .with_context(|| format!("cannot make {} executable", path.display()))
@@ -193,7 +196,8 @@ fn write_exec(path: &Path, text: &str) -> Result<()> {
 /// Writes the scripts and the manifest for the points that are not complete; with `submit`,
 /// submits them and prints the job ids.
 pub fn run(plan: &Plan, dir: &Path, submit: bool) -> Result<()> {
-    let exe = std::env::current_exe().context("cannot find the pf executable")?;
+    let exe = std::env::current_exe()
+        .with_context(|| format!("cannot find the {} executable", crate::program::name()))?;
     let cwd = std::env::current_dir().context("cannot read the working directory")?;
     let todo: Vec<usize> = (0..plan.points.len())
         .filter(|&i| !complete(dir, &plan.points[i].name))
@@ -223,8 +227,45 @@ pub fn run(plan: &Plan, dir: &Path, submit: bool) -> Result<()> {
         .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
         .and_then(|v| v.get("submissions").and_then(|s| s.as_array()).cloned())
         .unwrap_or_default();
-    let points: Vec<serde_json::Value> = plan
-        .points
+    let points = manifest_points(plan, dir, &exe);
+    let manifest = |subs: &[serde_json::Value]| -> Result<String> {
+        Ok(serde_json::to_string_pretty(&serde_json::json!({
+            "sweep": dir, "array_script": sdir.join("array.sh"),
+            "collect_script": sdir.join("collect.sh"), "points": points, "submissions": subs,
+        }))?)
+    };
+    if !submit {
+        crate::io::text(&mpath, &manifest(&submissions)?)?;
+        println!(
+            "wrote {} ({} of {} points to run) and {}; submit with {}",
+            sdir.join("array.sh").display(),
+            todo.len(),
+            plan.points.len(),
+            sdir.join("collect.sh").display(),
+            sdir.join("submit.sh").display()
+        );
+        return Ok(());
+    }
+    let (array, collect) = submit_jobs(&sdir, spec.as_deref())?;
+    submissions.push(serde_json::json!({
+        "array_job": array, "indices": spec, "collect_job": collect,
+    }));
+    crate::io::text(&mpath, &manifest(&submissions)?)?;
+    match (array, &spec) {
+        (Some(a), Some(spec)) => println!(
+            "submitted array job {a} ({} of {} points: {spec}) and collect job {collect} (afterok:{a})",
+            todo.len(),
+            plan.points.len()
+        ),
+        _ => println!("every point is complete: submitted collect job {collect}"),
+    }
+    println!("results: {}", dir.join("sweep.md").display());
+    Ok(())
+}
+
+/// The manifest's points: index, name, directory, log and the full command of each.
+fn manifest_points(plan: &Plan, dir: &Path, exe: &Path) -> Vec<serde_json::Value> {
+    plan.points
         .iter()
         .enumerate()
         .map(|(i, p)| {
@@ -237,28 +278,15 @@ pub fn run(plan: &Plan, dir: &Path, submit: bool) -> Result<()> {
                 "log": dir.join(LOGS).join(format!("{}.log", p.name)), "command": cmd.join(" "),
             })
         })
-        .collect();
-    let manifest = |subs: &[serde_json::Value]| -> Result<String> {
-        Ok(serde_json::to_string_pretty(&serde_json::json!({
-            "sweep": dir, "array_script": sdir.join("array.sh"),
-            "collect_script": sdir.join("collect.sh"), "points": points, "submissions": subs,
-        }))?)
-    };
-    if !submit {
-        crate::run::outputs::text(&mpath, &manifest(&submissions)?)?;
-        println!(
-            "wrote {} ({} of {} points to run) and {}; submit with {}",
-            sdir.join("array.sh").display(),
-            todo.len(),
-            plan.points.len(),
-            sdir.join("collect.sh").display(),
-            sdir.join("submit.sh").display()
-        );
-        return Ok(());
-    }
+        .collect()
+}
+
+/// Submits the array of points `spec` (if any) and the collect job chained after it; returns
+/// their job ids.
+fn submit_jobs(sdir: &Path, spec: Option<&str>) -> Result<(Option<u64>, u64)> {
     let sb = find_sbatch()?;
     let s = |p: &str| sdir.join(p).display().to_string();
-    let array = match &spec {
+    let array = match spec {
         Some(spec) => Some(sbatch(&sb, &[format!("--array={spec}"), s("array.sh")])?),
         None => None,
     };
@@ -274,20 +302,7 @@ pub fn run(plan: &Plan, dir: &Path, submit: bool) -> Result<()> {
         Some(a) => format!("array job {a} is submitted, its collect job is not"),
         None => "collect job".into(),
     })?;
-    submissions.push(serde_json::json!({
-        "array_job": array, "indices": spec, "collect_job": collect,
-    }));
-    crate::run::outputs::text(&mpath, &manifest(&submissions)?)?;
-    match (array, &spec) {
-        (Some(a), Some(spec)) => println!(
-            "submitted array job {a} ({} of {} points: {spec}) and collect job {collect} (afterok:{a})",
-            todo.len(),
-            plan.points.len()
-        ),
-        _ => println!("every point is complete: submitted collect job {collect}"),
-    }
-    println!("results: {}", dir.join("sweep.md").display());
-    Ok(())
+    Ok((array, collect))
 }
 
 #[cfg(test)]

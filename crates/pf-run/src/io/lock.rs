@@ -69,8 +69,9 @@ impl RunLock {
                 let e = std::io::Error::last_os_error();
                 if e.raw_os_error() == Some(libc::EWOULDBLOCK) {
                     anyhow::bail!(
-                        "output directory {} is in use by another pf run (pid {}); wait for it to end or use another --out",
+                        "output directory {} is in use by another {} run (pid {}); wait for it to end or use another --out",
                         dir.display(),
+                        crate::program::name(),
                         holder(&path)
                     );
                 }
@@ -153,7 +154,8 @@ mod tests {
         let e = RunLock::acquire(&dir).unwrap_err().to_string();
         assert!(
             e.contains(&format!(
-                "in use by another pf run (pid {})",
+                "in use by another {} run (pid {})",
+                crate::program::name(),
                 std::process::id()
             )),
             "{e}"
