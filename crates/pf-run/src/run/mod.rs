@@ -102,7 +102,6 @@ pub struct RunSummary {
     pub likelihood: Option<crate::likelihood::LikelihoodResult>,
 }
 
-
 /// Runs `cfg` into `opts.out` (already validated): the reference, the models, every sampler,
 /// the panel, the likelihood, then `metrics.json` and `metrics.md`.
 pub fn run_stages(cfg: &RunConfig, opts: &RunOpts) -> Result<RunSummary> {

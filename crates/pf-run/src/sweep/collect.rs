@@ -13,15 +13,16 @@
 //! Numbers are written as serde_json writes them (the shortest text that reads back exactly).
 
 use super::local::{complete, error_line};
+use super::plot::{plot_metric, plotted_columns, x_key};
+use super::summary::summary;
 use super::{read_plan, Plan, PlotArgs};
 use anyhow::{bail, Context, Result};
 use serde_json::Value;
-use std::collections::BTreeMap;
 use std::path::Path;
 
 /// What happened to one point.
 #[derive(Clone, Debug, PartialEq)]
-enum Status {
+pub(super) enum Status {
     Ok(Vec<(String, f64, String)>),
     Failed(String),
     Missing,
@@ -100,7 +101,7 @@ fn csv_line(fields: impl IntoIterator<Item = String>) -> String {
 }
 
 /// Column `c` of a complete point: (value, text).
-fn lookup(s: &Status, c: &str) -> Option<(f64, String)> {
+pub(super) fn lookup(s: &Status, c: &str) -> Option<(f64, String)> {
     match s {
         Status::Ok(nums) => nums
             .iter()
@@ -131,90 +132,6 @@ fn statuses(plan: &Plan, dir: &Path) -> Result<Vec<Status>> {
             }
         })
         .collect()
-}
-
-/// sweep.md's columns besides every sampler metric of pf-core's metric table and the plotted
-/// one: MALA's acceptance, the models' final loss and the likelihood's numbers.
-const HEADLINE: [&str; 6] = [
-    ".acceptance",
-    ".final_loss",
-    "likelihood.nll",
-    "likelihood.kl",
-    "likelihood.max_abs_err",
-    "likelihood.bits_per_dim",
-];
-
-/// Whether sweep.md shows column `c` (a dotted metrics.json path): a sampler's value of any
-/// column of the metric table, or one of [`HEADLINE`].
-fn headline(c: &str) -> bool {
-    let metric = c
-        .strip_prefix("samplers.")
-        .and_then(|r| r.split_once(".metrics."));
-    metric.is_some_and(|(_, k)| pf_core::metrics::columns().any(|col| col.key == k))
-        || HEADLINE.iter().any(|h| c.ends_with(h))
-}
-
-/// A column's name in sweep.md: `samplers.ula.metrics.energy` → `ula energy`.
-fn short(col: &str) -> String {
-    let c = col
-        .strip_prefix("samplers.")
-        .or_else(|| col.strip_prefix("models."))
-        .unwrap_or(col)
-        .replace(".metrics.", ".");
-    match c.rsplit_once('.') {
-        Some((a, b)) => format!("{a} {b}"),
-        None => c,
-    }
-}
-
-/// Mean and sample sd (None with fewer than two values).
-fn mean_sd(v: &[f64]) -> Option<(f64, Option<f64>)> {
-    if v.is_empty() {
-        return None;
-    }
-    let n = v.len() as f64;
-    let m = v.iter().sum::<f64>() / n;
-    let sd =
-        (v.len() > 1).then(|| (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0)).sqrt());
-    Some((m, sd))
-}
-
-/// The plotted metric's columns with their line names: an exact column, or the sampler metric
-/// `m` of every sampler.
-fn metric_columns(metric: &str, cols: &[String]) -> Result<Vec<(String, String)>> {
-    if cols.iter().any(|c| c == metric) {
-        return Ok(vec![(metric.to_string(), short(metric))]);
-    }
-    let found: Vec<(String, String)> = cols
-        .iter()
-        .filter_map(|c| {
-            let rest = c.strip_prefix("samplers.")?;
-            let (label, m) = rest
-                .split_once(".metrics.")
-                .or_else(|| rest.split_once('.'))?;
-            (m == metric).then(|| (c.clone(), label.to_string()))
-        })
-        .collect();
-    if found.is_empty() {
-        let mut names: Vec<String> = cols
-            .iter()
-            .filter_map(|c| {
-                let rest = c.strip_prefix("samplers.")?;
-                let m = rest
-                    .split_once(".metrics.")
-                    .or_else(|| rest.split_once('.'))?
-                    .1;
-                Some(m.to_string())
-            })
-            .collect();
-        names.sort();
-        names.dedup();
-        bail!(
-            "invalid --metric {metric}: not a sampler metric ({}) nor a sweep.csv column",
-            names.join(", ")
-        );
-    }
-    Ok(found)
 }
 
 /// Collects `dir` into sweep.csv, sweep.md, timings.csv and the plot; errors (after writing
@@ -277,7 +194,7 @@ pub fn collect(dir: &Path, plot: &PlotArgs) -> Result<()> {
 }
 
 /// The value of a `KEY=VALUE` override (empty without `=`).
-fn set_value(kv: &str) -> &str {
+pub(super) fn set_value(kv: &str) -> &str {
     kv.split_once('=').map_or("", |x| x.1)
 }
 
@@ -331,119 +248,6 @@ fn table(plan: &Plan, st: &[Status], cols: &[String]) -> String {
     out
 }
 
-/// The plotted columns (none when no point is complete), or the error of an unknown metric.
-fn plotted_columns(
-    metric: &str,
-    st: &[Status],
-    metric_cols: &[String],
-) -> (Vec<(String, String)>, Option<anyhow::Error>) {
-    if !st.iter().any(|s| matches!(s, Status::Ok(_))) {
-        return (Vec::new(), None);
-    }
-    match metric_columns(metric, metric_cols) {
-        Ok(c) => (c, None),
-        Err(e) => (Vec::new(), Some(e)),
-    }
-}
-
-/// The plot's x key: `--x` (which must be swept), else the sweep's own, else the first key.
-fn x_key(plot: &PlotArgs, plan: &Plan, keys: &[String]) -> Result<Option<String>> {
-    Ok(match &plot.x {
-        Some(x) if !keys.contains(x) => {
-            bail!(
-                "invalid --x {x}: not a swept key (swept: {})",
-                keys.join(", ")
-            )
-        }
-        Some(x) => Some(x.clone()),
-        None => plan.x.clone().or_else(|| keys.first().cloned()),
-    })
-}
-
-/// The points grouped by their swept values (a group's members differ only in the seed), in
-/// sweep order.
-fn seed_groups(plan: &Plan) -> Vec<(Vec<String>, Vec<usize>)> {
-    let mut groups: Vec<(Vec<String>, Vec<usize>)> = Vec::new();
-    for (i, p) in plan.points.iter().enumerate() {
-        match groups.iter_mut().find(|(k, _)| *k == p.set) {
-            Some((_, v)) => v.push(i),
-            None => groups.push((p.set.clone(), vec![i])),
-        }
-    }
-    groups
-}
-
-/// sweep.md's title, note and table: per group of seeds, its swept values, how many seeds
-/// finished, and mean ± sd of the headline and plotted columns.
-fn summary(
-    plan: &Plan,
-    st: &[Status],
-    metric_cols: &[String],
-    plotted: &[(String, String)],
-) -> String {
-    let groups = seed_groups(plan);
-    let mut md_cols: Vec<String> = metric_cols
-        .iter()
-        .filter(|c| headline(c))
-        .cloned()
-        .collect();
-    for (c, _) in plotted {
-        if !md_cols.contains(c) {
-            md_cols.push(c.clone());
-        }
-    }
-    let title = plan
-        .config
-        .rsplit('/')
-        .next()
-        .unwrap_or(&plan.config)
-        .trim_end_matches(".toml");
-    let n_seeds = plan.seeds.as_ref().map_or(1, Vec::len);
-    let mut md = format!(
-        "# Sweep: {title}\n\n{} points ({} × {n_seeds} seed{}){}; mean ± sd over seeds (sample sd, n − 1); \
-         `ok` counts the seeds that finished.\n\n",
-        plan.points.len(),
-        groups.len(),
-        if n_seeds == 1 { "" } else { "s" },
-        if plan.quick { ", --quick budgets" } else { "" },
-    );
-    let mut h: Vec<String> = plan.keys().iter().map(|k| format!("`{k}`")).collect();
-    h.push("ok".into());
-    h.extend(md_cols.iter().map(|c| short(c)));
-    md += &format!("| {} |\n|{}\n", h.join(" | "), "---|".repeat(h.len()));
-    for (set, members) in &groups {
-        md += &summary_row(st, set, members, &md_cols);
-    }
-    md
-}
-
-/// One row of sweep.md's table: a group's swept values, `ok/n`, and per column mean ± sd over
-/// its complete seeds (`–` when none is).
-fn summary_row(st: &[Status], set: &[String], members: &[usize], md_cols: &[String]) -> String {
-    let mut row: Vec<String> = set
-        .iter()
-        .map(|kv| set_value(kv).replace('|', "\\|"))
-        .collect();
-    let ok = members
-        .iter()
-        .filter(|&&i| matches!(st[i], Status::Ok(_)))
-        .count();
-    row.push(format!("{ok}/{}", members.len()));
-    for c in md_cols {
-        let v: Vec<f64> = members
-            .iter()
-            .filter_map(|&i| lookup(&st[i], c))
-            .map(|v| v.0)
-            .collect();
-        row.push(match mean_sd(&v) {
-            None => "–".into(),
-            Some((m, None)) => format!("{m:.3e}"),
-            Some((m, Some(sd))) => format!("{m:.3e} ± {sd:.1e}"),
-        });
-    }
-    format!("| {} |\n", row.join(" | "))
-}
-
 /// The points that did not complete, with their error line (or why it is missing).
 fn failures(st: &[Status]) -> Vec<(usize, String)> {
     st.iter()
@@ -488,166 +292,10 @@ fn report_failures(plan: &Plan, st: &[Status], failures: &[(usize, String)]) -> 
     );
 }
 
-/// One plotted line: (metric column, the other swept keys' values).
-type LineKey = (usize, Vec<String>);
-
-/// The value of swept key `k` at point `i`.
-fn key_value(plan: &Plan, i: usize, k: usize) -> String {
-    set_value(&plan.points[i].set[k]).to_string()
-}
-
-/// An x value as a number: a number, or a one-element array of one (a per-dimension step size
-/// given once).
-fn x_number(v: &str) -> Option<f64> {
-    let v = v.trim();
-    let v = v
-        .strip_prefix('[')
-        .and_then(|r| r.strip_suffix(']'))
-        .unwrap_or(v);
-    v.trim().parse::<f64>().ok()
-}
-
-/// The x axis: the values of key `xi` in sweep order (text), their positions (the numbers when
-/// they all parse, else 0, 1, …) and the axis label.
-fn x_axis(plan: &Plan, xi: usize, x: &str) -> (Vec<String>, Vec<f64>, String) {
-    let mut xs_text: Vec<String> = Vec::new();
-    for i in 0..plan.points.len() {
-        let v = key_value(plan, i, xi);
-        if !xs_text.contains(&v) {
-            xs_text.push(v);
-        }
-    }
-    let parsed: Option<Vec<f64>> = xs_text.iter().map(|v| x_number(v)).collect();
-    let (xs, x_label) = match parsed {
-        Some(v) => (v, x.to_string()),
-        None => (
-            (0..xs_text.len()).map(|i| i as f64).collect(),
-            format!("{x} (0 = {}, …)", xs_text[0]),
-        ),
-    };
-    (xs_text, xs, x_label)
-}
-
-/// Every line's values at each x (one per complete seed), and the lines in order of first
-/// appearance: per plotted column, per combination of the other keys' (`others`) values.
-fn line_values(
-    plan: &Plan,
-    st: &[Status],
-    cols: &[(String, String)],
-    xi: usize,
-    others: &[usize],
-    xs_text: &[String],
-) -> (BTreeMap<LineKey, Vec<Vec<f64>>>, Vec<LineKey>) {
-    let mut lines: BTreeMap<LineKey, Vec<Vec<f64>>> = BTreeMap::new();
-    let mut order: Vec<LineKey> = Vec::new();
-    for (ci, (c, _)) in cols.iter().enumerate() {
-        for (i, s) in st.iter().enumerate() {
-            let other: Vec<String> = others.iter().map(|&k| key_value(plan, i, k)).collect();
-            let key = (ci, other);
-            if !lines.contains_key(&key) {
-                order.push(key.clone());
-            }
-            let slot = lines
-                .entry(key)
-                .or_insert_with(|| vec![Vec::new(); xs_text.len()]);
-            let at = xs_text
-                .iter()
-                .position(|v| *v == key_value(plan, i, xi))
-                .expect("listed");
-            if let Some((f, _)) = lookup(s, c) {
-                slot[at].push(f);
-            }
-        }
-    }
-    (lines, order)
-}
-
-/// One line's series: named by its column and the other keys' values, mean ± sd at each x.
-/// x values where no run finished are left out (sweep.md lists those points).
-fn error_series(
-    name: &str,
-    others: &[(&str, &str)],
-    xs: &[f64],
-    vals: &[Vec<f64>],
-) -> pf_viz::ErrorSeries {
-    let mut name = name.to_string();
-    for (k, v) in others {
-        name += &format!(", {k}={v}");
-    }
-    let (mut sx, mut ys, mut es) = (Vec::new(), Vec::new(), Vec::new());
-    for (x, vals) in xs.iter().zip(vals) {
-        if let Some((m, sd)) = mean_sd(vals) {
-            sx.push(*x);
-            ys.push(m);
-            es.push(sd.unwrap_or(0.0));
-        }
-    }
-    pf_viz::ErrorSeries::new(name, sx, ys, es)
-}
-
-/// Whether `v`'s finite values are all positive and span at least a decade (a log axis).
-fn spans_decade(v: &[f64]) -> bool {
-    let f: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
-    let lo = f.iter().copied().fold(f64::INFINITY, f64::min);
-    let hi = f.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    !f.is_empty() && lo > 0.0 && hi / lo >= 10.0
-}
-
-/// The metric against swept key `x`: one line per plotted column and per combination of the
-/// other keys' values; mean ± sd over seeds at each x.
-fn plot_metric(
-    dir: &Path,
-    png: &str,
-    plan: &Plan,
-    st: &[Status],
-    x: &str,
-    metric: &str,
-    cols: &[(String, String)],
-) -> Result<()> {
-    let keys = plan.keys();
-    let xi = keys.iter().position(|k| k == x).expect("checked");
-    let (xs_text, xs, x_label) = x_axis(plan, xi, x);
-    let others: Vec<usize> = (0..keys.len()).filter(|&k| k != xi).collect();
-    let (lines, order) = line_values(plan, st, cols, xi, &others, &xs_text);
-    let short_keys = super::grid::short_names(&keys);
-    let series: Vec<pf_viz::ErrorSeries> = order
-        .iter()
-        .map(|key| {
-            let (ci, other) = key;
-            let named: Vec<(&str, &str)> = others
-                .iter()
-                .zip(other)
-                .map(|(&k, v)| (short_keys[k].as_str(), v.as_str()))
-                .collect();
-            error_series(&cols[*ci].1, &named, &xs, &lines[key])
-        })
-        .collect();
-    let all_y: Vec<f64> = series.iter().flat_map(|s| s.ys.clone()).collect();
-    let n_seeds = plan.seeds.as_ref().map_or(1, Vec::len);
-    let opts = pf_viz::ErrorBarOpts {
-        title: format!(
-            "{metric} against {} ({})",
-            short_keys[xi],
-            if n_seeds > 1 {
-                format!("mean ± sd over {n_seeds} seeds")
-            } else {
-                "one seed".into()
-            }
-        ),
-        x_label,
-        y_label: metric.to_string(),
-        log_x: spans_decade(&xs),
-        log_y: spans_decade(&all_y),
-        x_ticks: (xs.len() <= 12).then(|| xs.clone()),
-        ..pf_viz::ErrorBarOpts::default()
-    };
-    pf_viz::errorbars(dir.join(png), &series, &opts)?;
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sweep::summary::{mean_sd, short};
 
     #[test]
     fn flatten_names_elements_by_label() {
@@ -674,7 +322,9 @@ mod tests {
             ]
         );
         assert!(is_timing("samplers.ula.wall_s") && !is_timing("samplers.ula.nfe"));
-        assert_eq!(short("samplers.ula.metrics.energy"), "ula energy");
+        assert_eq!(short("samplers.ula.metrics.energy"), "ula energy distance");
+        assert_eq!(short("samplers.ula.metrics.tails.ks"), "ula log p KS");
+        assert_eq!(short("samplers.ula.acceptance"), "ula acceptance");
         assert_eq!(short("models.vp.final_loss"), "vp final_loss");
         assert_eq!(short("likelihood.nll"), "likelihood nll");
     }

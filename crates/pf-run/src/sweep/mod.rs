@@ -13,7 +13,9 @@
 mod collect;
 mod grid;
 mod local;
+mod plot;
 mod slurm;
+mod summary;
 
 use crate::cli::Global;
 use anyhow::{bail, Context, Result};
