@@ -7,7 +7,9 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-step() { printf '\n==> %s\n' "$*"; }
+started=$(date +%s)
+# each step with the minutes since the start, so a slow step shows in CI's log
+step() { printf '\n==> [%dm%02ds] %s\n' $(( ($(date +%s) - started) / 60 )) $(( ($(date +%s) - started) % 60 )) "$*"; }
 
 step "libtorch"
 PFLOW_PYTHON="$(scripts/setup-libtorch.sh)"
@@ -69,3 +71,5 @@ scripts/bench/run.sh --smoke
 
 step "smoke: scripts/gpu-check.sh --dry-run (its CPU-safe parts, tiny sizes)"
 GPU_CHECK_COMPARE_CPU="$out/compare/funnel" scripts/gpu-check.sh --dry-run
+
+step "all passed"
