@@ -1,7 +1,7 @@
 //! The running binary: its name, as printed in help, usage, hints and re-run commands, and
 //! command lines a user can paste into a shell.
 //!
-//! `pf` and a researcher's own binary built on [`crate::App`] (`pf-baoab`, …) run the same code;
+//! `pf` and a researcher's own binary built on [`crate::App`] (`pf-ncsn`, …) run the same code;
 //! every message that tells the user what to type names the binary actually run, through
 //! [`name`].
 
