@@ -10,7 +10,7 @@ use pf_core::metrics::{columns, Column};
 /// The metric columns at least one of `rs` has a value (or a true value) for, in table order.
 fn shown<'a>(rs: impl Iterator<Item = &'a SamplerResult> + Clone) -> Vec<&'static Column> {
     columns()
-        .filter(|c| rs.clone().any(|r| c.cell(&r.metrics) != "–"))
+        .filter(|c| rs.clone().any(|r| c.applies(&r.metrics)))
         .collect()
 }
 

@@ -65,6 +65,6 @@ pub(crate) fn sq_norm(r: &Tensor) -> Tensor {
 
 /// t = 1 − (1 − t_eps) u, u ~ U[0, 1): uniform on (t_eps, 1], never exactly t_eps.
 /// Shapes: → [n, 1] of `kind` on `device`.
-pub(crate) fn uniform_times(n: i64, t_eps: f64, options: (tch::Kind, tch::Device)) -> Tensor {
+pub fn uniform_times(n: i64, t_eps: f64, options: (tch::Kind, tch::Device)) -> Tensor {
     -(Tensor::rand([n, 1], options) * (1.0 - t_eps)) + 1.0
 }

@@ -185,7 +185,7 @@ impl Ssm {
     pub fn draw_times(&self, n: i64, (kind, device): (Kind, Device)) -> Tensor {
         let e = self.cfg.t_eps;
         match self.cfg.levels {
-            None => -(Tensor::rand([n, 1], (kind, device)) * (1.0 - e)) + 1.0,
+            None => pf_train::predictor::uniform_times(n, e, (kind, device)),
             Some(l) => {
                 let k = Tensor::randint(l as i64, [n, 1], (Kind::Int64, device)).to_kind(kind);
                 k * ((1.0 - e) / (l - 1) as f64) + e

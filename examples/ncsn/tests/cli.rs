@@ -18,6 +18,19 @@ fn pf_ncsn(args: &[&str]) -> Output {
         .expect("pf-ncsn starts")
 }
 
+/// `pf-ncsn run CONFIG --quick --out OUT --set SET`.
+fn run_quick(out: &std::path::Path, set: &str) -> Output {
+    pf_ncsn(&[
+        "run",
+        CONFIG,
+        "--quick",
+        "--out",
+        out.to_str().unwrap(),
+        "--set",
+        set,
+    ])
+}
+
 fn scratch(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("pf-ncsn-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
@@ -39,15 +52,7 @@ fn version_and_help_name_this_binary() {
 fn quick_run_trains_ssm_and_samples_with_ald() {
     let out = scratch("run");
     // one projection instead of the file's four keeps the quick training at a few seconds
-    let o = pf_ncsn(&[
-        "run",
-        CONFIG,
-        "--quick",
-        "--out",
-        out.to_str().unwrap(),
-        "--set",
-        "model.ssm.loss.projections=1",
-    ]);
+    let o = run_quick(&out, "model.ssm.loss.projections=1");
     assert!(
         o.status.success(),
         "pf-ncsn run failed: {}",
@@ -118,15 +123,7 @@ fn bad_keys_and_values_are_one_line_naming_them() {
         ),
     ] {
         let out = scratch("bad");
-        let o = pf_ncsn(&[
-            "run",
-            CONFIG,
-            "--quick",
-            "--out",
-            out.to_str().unwrap(),
-            "--set",
-            set,
-        ]);
+        let o = run_quick(&out, set);
         let err = String::from_utf8_lossy(&o.stderr);
         let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
         assert_eq!(o.status.code(), Some(1), "{set}: {err}");

@@ -226,14 +226,23 @@ impl Column {
         }
     }
 
+    /// The true value in `m` that a [`Better::NearKey`] column prints beside its value.
+    pub fn truth(&self, m: &MetricReport) -> Option<f64> {
+        match self.better {
+            Better::NearKey(k) => m.get(k),
+            _ => None,
+        }
+    }
+
+    /// Whether `m` has anything for this column (its value, or its true value).
+    pub fn applies(&self, m: &MetricReport) -> bool {
+        self.value(m).is_some() || self.truth(m).is_some()
+    }
+
     /// Its cell for `m`: the value (with its true value in parentheses for [`Better::NearKey`]),
     /// or `–`.
     pub fn cell(&self, m: &MetricReport) -> String {
-        let truth = match self.better {
-            Better::NearKey(k) => m.get(k),
-            _ => None,
-        };
-        match (self.value(m), truth) {
+        match (self.value(m), self.truth(m)) {
             (Some(v), Some(t)) => format!("{} ({})", self.fmt(v), self.fmt(t)),
             (None, Some(t)) => format!("– ({})", self.fmt(t)),
             (Some(v), None) => self.fmt(v),
@@ -248,7 +257,7 @@ impl Column {
             Better::Lower => v,
             Better::Higher => -v,
             Better::Near(t) => (v - t).abs(),
-            Better::NearKey(k) => (v - m.get(k)?).abs(),
+            Better::NearKey(_) => (v - self.truth(m)?).abs(),
         })
     }
 }

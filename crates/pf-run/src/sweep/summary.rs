@@ -19,24 +19,24 @@ pub(super) const HEADLINE: [&str; 6] = [
 /// Whether sweep.md shows column `c` (a dotted metrics.json path): a sampler's value of any
 /// column of the metric table, or one of [`HEADLINE`].
 pub(super) fn headline(c: &str) -> bool {
-    let metric = c
-        .strip_prefix("samplers.")
-        .and_then(|r| r.split_once(".metrics."));
-    metric.is_some_and(|(_, k)| pf_core::metrics::columns().any(|col| col.key == k))
-        || HEADLINE.iter().any(|h| c.ends_with(h))
+    table_column(c).is_some() || HEADLINE.iter().any(|h| c.ends_with(h))
+}
+
+/// `samplers.<label>.metrics.<key>` where `<key>` is a column of pf-core's metric table: the
+/// label and that column.
+fn table_column(c: &str) -> Option<(&str, &'static pf_core::metrics::Column)> {
+    let (label, key) = c.strip_prefix("samplers.")?.split_once(".metrics.")?;
+    Some((
+        label,
+        pf_core::metrics::columns().find(|col| col.key == key)?,
+    ))
 }
 
 /// A column's name in sweep.md: `samplers.ula.metrics.energy` → `ula energy distance` (a metric
 /// table column's header), `models.vp.final_loss` → `vp final_loss`.
 pub(super) fn short(col: &str) -> String {
-    // a sampler metric of the metric table: `<label> <its header>`
-    if let Some((label, key)) = col
-        .strip_prefix("samplers.")
-        .and_then(|r| r.split_once(".metrics."))
-    {
-        if let Some(c) = pf_core::metrics::columns().find(|c| c.key == key) {
-            return format!("{label} {}", c.header);
-        }
+    if let Some((label, c)) = table_column(col) {
+        return format!("{label} {}", c.header);
     }
     let c = col
         .strip_prefix("samplers.")
